@@ -1,0 +1,25 @@
+// Shape of GET /api/health (a stable path county tooling and other boxes rely on).
+export type BoxRole = 'hub' | 'teaching-point' | 'seed';
+
+export interface HealthReport {
+  status: 'ok';
+  role: BoxRole | null;
+  provisioned: boolean;
+  boxId: string;
+  publicKey: string;
+  name: string | null;
+  schoolId: string | null;
+  version: string;
+  uptimeSeconds: number;
+  disk: { freeBytes: number | null; totalBytes: number | null };
+  clock: { now: string; systemNow: string; offsetFromHubMs: number | null };
+  identity: { createdAt: string; notice: 'first-boot' | 'cloned' | 'unreadable' | null; previousBoxId: string | null };
+  hub: {
+    url: string;
+    boxId: string;
+    reachable: boolean;
+    lastContactAt: string | null;
+    enrolled: boolean;
+    problem: string | null;
+  } | null;
+}

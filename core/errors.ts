@@ -1,0 +1,48 @@
+// Errors carry a stable code for programs and a message for people; the kiosk maps codes to words.
+export const ErrorCodes = {
+  E_VALIDATION: 400,
+  E_BAD_JSON: 400,
+  E_TOO_LARGE: 413,
+  E_UNSUPPORTED_MEDIA_TYPE: 415,
+  E_NOT_FOUND: 404,
+  E_METHOD_NOT_ALLOWED: 405,
+  E_UNAUTHORIZED: 401,
+  E_PIN_WRONG: 401,
+  E_PIN_LOCKED: 429,
+  E_RATE_LIMITED: 429,
+  E_FORBIDDEN: 403,
+  E_CONFLICT: 409,
+  E_NOT_PROVISIONED: 409,
+  E_WRONG_ROLE: 404,
+  E_ENROL_CODE: 403,
+  E_CONFIG: 500,
+  E_BUNDLE_MALFORMED: 400,
+  E_BUNDLE_UNSIGNED: 400,
+  E_BUNDLE_TAMPERED: 400,
+  E_BUNDLE_WRONG_KEY: 400,
+  E_BUNDLE_EXPIRED: 400,
+  E_BUNDLE_ROLLBACK: 400,
+  E_HUB_UNREACHABLE: 502,
+  E_HUB_KEY_MISMATCH: 502,
+  E_INTERNAL: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+export class BoxError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, message: string, details?: unknown) {
+    super(message);
+    this.name = 'BoxError';
+    this.code = code;
+    this.status = ErrorCodes[code];
+    this.details = details;
+  }
+}
+
+export function isBoxError(e: unknown): e is BoxError {
+  return e instanceof BoxError;
+}

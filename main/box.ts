@@ -1,0 +1,139 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from '../core/log.js';
+import { OffsetClock, systemClock, type Clock } from '../core/clock.js';
+import type { BoxConfig, ProvisionPayload, Role } from '../core/config.js';
+import { loadOrCreateIdentity, type FingerprintSources, type Identity, type IdentityEvent } from '../core/identity.js';
+import { openDatabase, type Db } from '../core/store/database.js';
+import { AuditStore } from '../core/store/audit-store.js';
+import { KvStore } from '../core/store/kv-store.js';
+import { PinGuard } from './security/pin-guard.js';
+import { PeerRegistry } from './security/peer-registry.js';
+import { EnrolmentCodes } from './security/enrolment-codes.js';
+import { SettingsService } from './settings-service.js';
+import { HubLink, hubBoxId } from './hub-link.js';
+import { createMetrics } from './metrics.js';
+import { loadProvisioning } from './provisioning-store.js';
+import { buildServer } from './http/server.js';
+import type { BoxContext, IdentityNotice } from './http/context.js';
+import { softwareVersion } from './version.js';
+
+export interface StartOptions {
+  config: BoxConfig;
+  log: Logger;
+  /** The machine clock; a teaching point follows its hub on top of it. */
+  clock?: Clock;
+  fingerprintSources?: FingerprintSources;
+  hubCheckIntervalMs?: number;
+}
+
+export interface Box {
+  readonly url: string;
+  readonly port: number;
+  readonly role: Role | null;
+  readonly identity: Identity;
+  readonly context: BoxContext;
+  close(): Promise<void>;
+}
+
+export function databasePath(dataDir: string): string {
+  return join(dataDir, 'box.sqlite');
+}
+
+function formatUrl(host: string, port: number): string {
+  const shown = host === '::' || host === '0.0.0.0' ? '127.0.0.1' : host;
+  return `http://${shown.includes(':') ? `[${shown}]` : shown}:${port}`;
+}
+
+/** Records what happened to the identity at this start, so logs and `box status` can say it. */
+function recordIdentityEvent(db: Db, audit: AuditStore, state: KvStore, identity: Identity, event: IdentityEvent, log: Logger, now: number): IdentityNotice | undefined {
+  if (event.kind === 'loaded') return state.get<IdentityNotice>('identity.notice');
+  const notice: IdentityNotice = { reason: event.reason, at: now, ...(event.reason === 'cloned' ? { previousBoxId: event.previousBoxId } : {}) };
+  db.transaction(() => {
+    if (event.reason === 'cloned') {
+      db.prepare('INSERT INTO identity_history (box_id, public_key, replaced_at, reason) VALUES (?, ?, ?, ?)').run(event.previousBoxId, event.previousPublicKey, now, 'cloned');
+    }
+    state.set('identity.notice', notice);
+    audit.append({ actor: 'box', action: 'identity.create', target: identity.boxId, outcome: 'ok', details: { ...notice } });
+  })();
+  if (event.reason === 'cloned') {
+    log.warn({ boxId: identity.boxId, previousBoxId: event.previousBoxId },
+      'this data folder was copied from another box: made a fresh identity; the box must enrol with its hub again');
+  } else {
+    log.info({ boxId: identity.boxId, reason: event.reason }, 'made a new box identity');
+  }
+  return notice;
+}
+
+/** Starts one box: identity, store, role services and HTTP API. Closing it releases everything. */
+export async function startBox(opts: StartOptions): Promise<Box> {
+  const { config } = opts;
+  const baseClock = opts.clock ?? systemClock;
+  const clock = new OffsetClock(baseClock);
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+
+  // Provisioning is checked before anything is written: a bad bundle on disk stops the start.
+  const provisioning: ProvisionPayload | undefined = loadProvisioning(config.dataDir, config.trust.countyKeys, clock);
+  const role = provisioning?.role ?? null;
+  const { identity, event } = loadOrCreateIdentity(config.dataDir, new Date(baseClock.now()), opts.fingerprintSources);
+  const log = opts.log.child({ boxId: identity.boxId, role: role ?? 'unprovisioned' });
+
+  const db = openDatabase(databasePath(config.dataDir), log.child({ room: 'store' }));
+  // Released in reverse order of acquisition: HTTP first, the database last.
+  const closers: Array<() => void | Promise<void>> = [() => { db.close(); }];
+  try {
+    const audit = new AuditStore(db, clock, log);
+    const state = new KvStore(db, clock, 'box_state');
+    const identityNotice = recordIdentityEvent(db, audit, state, identity, event, log, baseClock.now());
+    const peers = new PeerRegistry(db, clock);
+    const metrics = createMetrics({ role: role ?? 'unprovisioned', boxId: identity.boxId });
+    const sec = config.security;
+
+    let hubLink: HubLink | undefined;
+    if (provisioning?.role === 'teaching-point') {
+      peers.addFixed(hubBoxId(provisioning.hub.publicKey), provisioning.hub.publicKey);
+      hubLink = new HubLink({
+        hubUrl: provisioning.hub.url, hubPublicKey: provisioning.hub.publicKey, enrolmentCode: provisioning.enrolmentCode,
+        identity, name: provisioning.name, schoolId: provisioning.schoolId, clock, state, audit,
+        log: log.child({ room: 'hub-link' }), metrics, tokenTtlSeconds: Math.min(60, sec.tokenTtlSeconds),
+        ...(opts.hubCheckIntervalMs ? { intervalMs: opts.hubCheckIntervalMs } : {}),
+      });
+      closers.push(() => hubLink?.close());
+    }
+
+    const ctx: BoxContext = {
+      config, provisioning, role, identity, identityNotice, clock, log, db, audit, state,
+      settings: new SettingsService(db, new KvStore(db, clock, 'settings'), audit),
+      pin: new PinGuard(db, clock, () => provisioning?.settingsPinHash, {
+        maxAttempts: sec.pinMaxAttempts, lockoutSeconds: sec.pinLockoutSeconds, sessionTtlSeconds: sec.sessionTtlSeconds,
+      }),
+      peers, codes: new EnrolmentCodes(db, clock), hubLink, metrics, startedAt: Date.now(), version: softwareVersion(),
+    };
+
+    const app: FastifyInstance = await buildServer(ctx);
+    closers.push(() => app.close());
+    const host = provisioning?.network.listenHost ?? config.listen.host;
+    const port = provisioning?.network.port ?? config.listen.port;
+    await app.listen({ host, port, ipv6Only: false });
+    const address = app.server.address();
+    const boundPort = typeof address === 'object' && address ? address.port : port;
+    const url = provisioning?.network.publicUrl?.replace(/\/$/, '') ?? formatUrl(host, boundPort);
+    hubLink?.start();
+    log.info({ url, version: ctx.version }, 'box started');
+
+    let closed = false;
+    return {
+      url, port: boundPort, role, identity, context: ctx,
+      async close() {
+        if (closed) return;
+        closed = true;
+        for (const c of closers.reverse()) await c();
+        log.info('box stopped');
+      },
+    };
+  } catch (e) {
+    for (const c of closers.reverse()) await c();
+    throw e;
+  }
+}

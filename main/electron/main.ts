@@ -1,0 +1,43 @@
+// Electron entry point (electron-builder's `main`). Never executed in tests: everything it does is a
+// call into kiosk-shell.ts, which is tested through the ElectronApi seam.
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../../core/atomic-file.js';
+import type { ElectronApi } from './electron-api.js';
+import { startKioskShell } from './kiosk-shell.js';
+import { preloadScript } from './preload.js';
+
+const DEFAULT_BOX_URL = 'http://127.0.0.1:8420';
+
+async function main(): Promise<void> {
+  // A variable specifier keeps tsc from resolving 'electron' (not installed; only exists at runtime).
+  const specifier = 'electron';
+  const mod = (await import(specifier)) as { default?: unknown };
+  const electron = (mod.default ?? mod) as ElectronApi;
+
+  const log = (msg: string, fields?: Record<string, unknown>): void => {
+    process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), room: 'kiosk-shell', msg, ...fields })}\n`);
+  };
+
+  // The preload must be a CommonJS file (see preload.ts); userData is writable (and
+  // known before app ready), the asar is not.
+  const dir = electron.app.getPath('userData');
+  mkdirSync(dir, { recursive: true });
+  const preloadPath = join(dir, 'box-preload.cjs');
+  writeFileAtomic(preloadPath, preloadScript());
+
+  // The daemon runs as its own service (systemd on the image, a Windows service on PCs) and serves
+  // the kiosk UI at BOX_URL; this shell only shows it. The IPC channel is wired inside the shell.
+  const shell = await startKioskShell(electron, { boxUrl: process.env.BOX_URL || DEFAULT_BOX_URL, preloadPath, log });
+  if (!shell.primary) return;
+  const stop = (): void => {
+    void shell.close().finally(() => electron.app.quit());
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`kiosk shell failed to start: ${String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,187 @@
+import type { Logger } from '../core/log.js';
+import type { OffsetClock } from '../core/clock.js';
+import type { KvStore } from '../core/store/kv-store.js';
+import type { AuditStore } from '../core/store/audit-store.js';
+import type { Identity } from '../core/identity.js';
+import { issueBoxToken } from '../core/box-token.js';
+import { canonicalJson } from '../core/canonical-json.js';
+import { signBytes, verifyDocument, keyId } from '../core/signing.js';
+import type { BoxMetrics } from './metrics.js';
+
+export interface HubLinkOptions {
+  hubUrl: string;
+  hubPublicKey: string;
+  enrolmentCode: string | undefined;
+  identity: Identity;
+  name: string;
+  schoolId: string;
+  clock: OffsetClock;
+  state: KvStore;
+  audit: AuditStore;
+  log: Logger;
+  metrics: BoxMetrics;
+  tokenTtlSeconds: number;
+  /** How often to check the hub when it answers; failures back off up to maxIntervalMs. */
+  intervalMs?: number;
+  maxIntervalMs?: number;
+}
+
+export interface Enrolment {
+  hubBoxId: string;
+  myBoxId: string;
+  enrolledAt: number;
+}
+
+export interface HubStatus {
+  url: string;
+  boxId: string;
+  reachable: boolean;
+  lastContactAt: number | null;
+  lastError: string | null;
+  enrolled: boolean;
+  enrolmentProblem: string | null;
+  clockOffsetMs: number;
+}
+
+export function hubBoxId(publicKey: string): string {
+  return `box-${keyId(publicKey)}`;
+}
+
+/**
+ * A teaching point's link to its hub: enrols once with the one-time code, then checks the hub
+ * with signed tokens, follows the hub's clock, and backs off while the hub cannot be reached.
+ */
+export class HubLink {
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private failures = 0;
+  private status: HubStatus;
+  private readonly hubId: string;
+
+  constructor(private readonly o: HubLinkOptions) {
+    this.hubId = hubBoxId(o.hubPublicKey);
+    this.status = {
+      url: o.hubUrl, boxId: this.hubId, reachable: false, lastContactAt: null, lastError: null,
+      enrolled: this.enrolment() !== undefined, enrolmentProblem: null, clockOffsetMs: 0,
+    };
+  }
+
+  start(): void {
+    this.schedule(0);
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  snapshot(): HubStatus {
+    return { ...this.status, clockOffsetMs: this.o.clock.offset };
+  }
+
+  enrolment(): Enrolment | undefined {
+    const e = this.o.state.get<Enrolment>('enrolment');
+    return e && e.myBoxId === this.o.identity.boxId && e.hubBoxId === this.hubId ? e : undefined;
+  }
+
+  /** Runs one round now (enrol if needed, then check the hub); used by the loop and by tests. */
+  async tick(): Promise<void> {
+    try {
+      if (!this.enrolment()) await this.enrol();
+      if (this.enrolment()) await this.checkTime();
+      this.failures = 0;
+    } catch (e) {
+      this.failures++;
+      this.status.reachable = false;
+      this.status.lastError = (e as Error).message;
+      this.o.metrics.hubReachable.set(0);
+      this.o.log.warn({ err: (e as Error).message, failures: this.failures }, 'hub not reachable');
+    }
+  }
+
+  private schedule(ms: number): void {
+    if (this.closed) return;
+    this.timer = setTimeout(() => {
+      void this.tick().finally(() => {
+        const base = this.o.intervalMs ?? 15_000;
+        const next = this.failures === 0 ? base : Math.min(base * 2 ** Math.min(this.failures, 6), this.o.maxIntervalMs ?? 60_000);
+        this.schedule(next);
+      });
+    }, ms);
+    this.timer.unref();
+  }
+
+  private async enrol(): Promise<void> {
+    const code = this.o.enrolmentCode;
+    if (!code) {
+      this.status.enrolmentProblem = 'no-code';
+      return;
+    }
+    const used = this.o.state.get<{ code: string; boxId: string }>('enrolment.refusedCode');
+    if (used && used.code === code && used.boxId === this.o.identity.boxId) return;
+    const { identity } = this.o;
+    const claim = { code, boxId: identity.boxId, publicKey: identity.publicKey, hubBoxId: this.hubId, at: this.o.clock.now() };
+    const body = {
+      ...claim,
+      name: this.o.name,
+      schoolId: this.o.schoolId,
+      role: 'teaching-point',
+      proof: signBytes(identity, Buffer.from(canonicalJson(claim))),
+    };
+    const res = await fetch(new URL('/api/enrol', this.o.hubUrl), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(5000),
+    });
+    const json = (await res.json().catch(() => ({}))) as { code?: string; message?: string; payload?: { hubBoxId?: string; boxId?: string; hubTime?: number }; signature?: unknown };
+    if (!res.ok) {
+      this.status.enrolmentProblem = json.code ?? `http-${res.status}`;
+      // A spent or unknown code will not start working by itself: stop retrying it until re-provisioned.
+      if (res.status === 403) this.o.state.set('enrolment.refusedCode', { code, boxId: identity.boxId, reason: json.code });
+      this.o.audit.append({ actor: 'box', action: 'enrolment.refused', target: this.hubId, outcome: 'refused', details: { status: res.status, code: json.code, message: json.message } });
+      this.o.log.warn({ status: res.status, code: json.code }, 'hub refused enrolment');
+      return;
+    }
+    const verdict = verifyDocument(json as { payload: unknown; signature: unknown }, [this.o.hubPublicKey]);
+    if (!verdict.ok || json.payload?.boxId !== identity.boxId || json.payload?.hubBoxId !== this.hubId) {
+      this.status.enrolmentProblem = 'E_HUB_KEY_MISMATCH';
+      this.o.log.error({ verdict }, 'enrolment answer not signed by the hub named in the bundle');
+      return;
+    }
+    const enrolment: Enrolment = { hubBoxId: this.hubId, myBoxId: identity.boxId, enrolledAt: this.o.clock.now() };
+    this.o.state.set('enrolment', enrolment);
+    this.status.enrolled = true;
+    this.status.enrolmentProblem = null;
+    this.o.audit.append({ actor: 'box', action: 'enrolment.done', target: this.hubId, outcome: 'ok' });
+    this.o.log.info({ hubBoxId: this.hubId }, 'enrolled with hub');
+  }
+
+  private async checkTime(): Promise<void> {
+    const token = await issueBoxToken(this.o.identity, { audience: this.hubId, ttlSeconds: this.o.tokenTtlSeconds, clock: this.o.clock });
+    const sent = Date.now();
+    const res = await fetch(new URL('/api/peer/time', this.o.hubUrl), {
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(5000),
+    });
+    const received = Date.now();
+    if (!res.ok) {
+      const body = (await res.json().catch(() => ({}))) as { code?: string; details?: { reason?: string } };
+      if (res.status === 401 && (body.details?.reason === 'unknown-box' || body.details?.reason === 'revoked')) {
+        this.status.enrolled = false;
+        this.status.enrolmentProblem = body.details.reason;
+      }
+      throw new Error(`hub answered ${res.status} ${body.code ?? ''} ${body.details?.reason ?? ''}`.trim());
+    }
+    const { time } = (await res.json()) as { time: number };
+    // Follow the hub's clock: rural clocks are often wrong, the hub is the reference.
+    const offset = Math.round(time - (sent + received) / 2);
+    this.o.clock.setOffset(offset);
+    this.o.metrics.clockOffset.set(offset / 1000);
+    this.o.metrics.hubReachable.set(1);
+    this.status.reachable = true;
+    this.status.lastContactAt = this.o.clock.now();
+    this.status.lastError = null;
+  }
+}
