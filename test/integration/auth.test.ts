@@ -1,0 +1,148 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { generateKeyPair, keyId } from '../../core/signing.js';
+import { issueBoxToken } from '../../core/box-token.js';
+import { ManualClock, systemClock } from '../../core/clock.js';
+import { pinSession, startHubAndTeachingPoint, tempDir, TEST_PIN } from '../support/boxes.js';
+
+type Pair = Awaited<ReturnType<typeof startHubAndTeachingPoint>>;
+
+async function callHubTime(hubUrl: string, token?: string) {
+  const res = await fetch(`${hubUrl}/api/peer/time`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+  return { status: res.status, body: (await res.json()) as { code?: string; details?: { reason?: string }; time?: number } };
+}
+
+describe('box-to-box authentication and the settings PIN', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let pair: Pair;
+  let hubUrl: string;
+
+  beforeAll(async () => {
+    dir = tempDir();
+    pair = await startHubAndTeachingPoint(dir.path, generateKeyPair(), { security: { pinLockoutSeconds: 1, pinMaxAttempts: 5 } });
+    hubUrl = pair.hub.box.url;
+  });
+  afterAll(async () => {
+    await pair.close();
+    dir.remove();
+  });
+
+  const tpToken = (clock = systemClock, ttlSeconds = 60) =>
+    issueBoxToken(pair.tp.box.identity, { audience: pair.hub.box.identity.boxId, ttlSeconds, clock });
+  const refusals = (reason: string) =>
+    pair.hub.box.context.audit.list(1000, 'auth.refused').filter((e) => e.details?.reason === reason);
+
+  it('enrols the teaching point with its one-time code and follows the hub clock', async () => {
+    const snap = pair.tp.box.context.hubLink!.snapshot();
+    expect(snap).toMatchObject({ enrolled: true, reachable: true });
+    const peers = pair.hub.box.context.peers.list();
+    expect(peers.map((p) => p.boxId)).toContain(pair.tp.box.identity.boxId);
+    const ok = await callHubTime(hubUrl, await tpToken());
+    expect(ok.status).toBe(200);
+    expect(Math.abs((ok.body.time ?? 0) - Date.now())).toBeLessThan(5000);
+  });
+
+  it('refuses a spent, unknown or wrong enrolment code, and audits the attempt', async () => {
+    const stranger = generateKeyPair();
+    const body = (code: string) => ({
+      code, boxId: `box-${keyId(stranger.publicKey)}`, publicKey: stranger.publicKey, hubBoxId: pair.hub.box.identity.boxId,
+      at: Date.now(), name: '陌生盒子', schoolId: 'x', role: 'teaching-point', proof: 'AAAA',
+    });
+    const res = await fetch(`${hubUrl}/api/enrol`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body('ZZZZ-9999')) });
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { code: string }).code).toBe('E_ENROL_CODE');
+    const audited = pair.hub.box.context.audit.list(100, 'enrolment.request').filter((e) => e.outcome === 'refused');
+    expect(audited.length).toBeGreaterThan(0);
+  });
+
+  it('answers 401 to a call with no token, and audits it', async () => {
+    const r = await callHubTime(hubUrl);
+    expect(r.status).toBe(401);
+    expect(r.body).toMatchObject({ code: 'E_UNAUTHORIZED', details: { reason: 'missing' } });
+    expect(refusals('missing').length).toBeGreaterThan(0);
+  });
+
+  it('answers 401 to an unknown box, and audits it', async () => {
+    const pairKey = generateKeyPair();
+    const stranger = { ...pairKey, boxId: `box-${keyId(pairKey.publicKey)}` };
+    const token = await issueBoxToken(stranger, { audience: pair.hub.box.identity.boxId, ttlSeconds: 60, clock: systemClock });
+    const r = await callHubTime(hubUrl, token);
+    expect(r.status).toBe(401);
+    expect(r.body.details?.reason).toBe('unknown-box');
+    expect(refusals('unknown-box').some((e) => e.actor === stranger.boxId)).toBe(true);
+  });
+
+  it('answers 401 to a token signed by another key under an enrolled box id (forged)', async () => {
+    const forger = { ...generateKeyPair(), boxId: pair.tp.box.identity.boxId };
+    const r = await callHubTime(hubUrl, await issueBoxToken(forger, { audience: pair.hub.box.identity.boxId, ttlSeconds: 60, clock: systemClock }));
+    expect(r.status).toBe(401);
+    expect(r.body.details?.reason).toBe('bad-signature');
+  });
+
+  it('answers 401 to an expired token, and audits it', async () => {
+    const past = new ManualClock(Date.now() - 15 * 60_000);
+    const r = await callHubTime(hubUrl, await tpToken(past, 60));
+    expect(r.status).toBe(401);
+    expect(r.body.details?.reason).toBe('expired');
+    expect(refusals('expired').length).toBe(1);
+  });
+
+  it('answers 401 to a long-lived token (tokens must be short-lived)', async () => {
+    const r = await callHubTime(hubUrl, await tpToken(systemClock, 24 * 3600));
+    expect(r.status).toBe(401);
+    expect(r.body.details?.reason).toBe('too-long-lived');
+  });
+
+  it('answers 401 to a replayed token, and audits it', async () => {
+    const token = await tpToken();
+    expect((await callHubTime(hubUrl, token)).status).toBe(200);
+    const again = await callHubTime(hubUrl, token);
+    expect(again.status).toBe(401);
+    expect(again.body.details?.reason).toBe('replayed');
+    expect(refusals('replayed').some((e) => e.actor === pair.tp.box.identity.boxId)).toBe(true);
+  });
+
+  it('answers 401 to a revoked box from then on, and the teaching point says it is no longer enrolled', async () => {
+    const session = await pinSession(hubUrl);
+    const res = await fetch(`${hubUrl}/api/admin/boxes/${pair.tp.box.identity.boxId}/revoke`, { method: 'POST', headers: { authorization: `Bearer ${session}` } });
+    expect(res.status).toBe(200);
+    const r = await callHubTime(hubUrl, await tpToken());
+    expect(r.status).toBe(401);
+    expect(r.body.details?.reason).toBe('revoked');
+    expect(refusals('revoked').length).toBeGreaterThan(0);
+    expect(pair.hub.box.context.audit.list(100, 'box.revoke')[0]).toMatchObject({ target: pair.tp.box.identity.boxId, outcome: 'ok' });
+    const link = pair.tp.box.context.hubLink!;
+    await link.tick();
+    expect(link.snapshot()).toMatchObject({ enrolled: false, reachable: false, enrolmentProblem: 'revoked' });
+  });
+
+  it('locks settings after five wrong PINs and opens them with the right PIN once the lockout ends', async () => {
+    const url = pair.tp.box.url;
+    const tryPin = async (pin: string) => {
+      const res = await fetch(`${url}/api/settings/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pin }) });
+      return { status: res.status, body: (await res.json()) as { code?: string; token?: string; details?: { remainingAttempts?: number; retryAfterSeconds?: number } } };
+    };
+    const remaining: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const r = await tryPin('0000');
+      expect(r.status).toBe(401);
+      expect(r.body.code).toBe('E_PIN_WRONG');
+      remaining.push(r.body.details!.remainingAttempts!);
+    }
+    expect(remaining).toEqual([4, 3, 2, 1]);
+    const locked = await tryPin('0000');
+    expect(locked.status).toBe(429);
+    expect(locked.body.code).toBe('E_PIN_LOCKED');
+    // During the lockout even the right PIN is refused.
+    expect((await tryPin(TEST_PIN)).status).toBe(429);
+    expect((await fetch(`${url}/api/settings`)).status).toBe(401);
+    await new Promise((r) => setTimeout(r, 1200));
+    const ok = await tryPin(TEST_PIN);
+    expect(ok.status).toBe(201);
+    const settings = await fetch(`${url}/api/settings`, { headers: { authorization: `Bearer ${ok.body.token}` } });
+    expect(settings.status).toBe(200);
+    expect(((await settings.json()) as { ui: { language: string } }).ui.language).toBe('zh-CN');
+    const audit = pair.tp.box.context.audit.list(100);
+    expect(audit.some((e) => e.action === 'settings.lockout')).toBe(true);
+    expect(audit.filter((e) => e.action === 'settings.unlock' && e.outcome === 'refused').length).toBeGreaterThanOrEqual(5);
+  });
+});
