@@ -96,10 +96,18 @@ async function main(argv: string[]): Promise<number> {
       return -1;
     }
     case 'demo': {
-      const demo = await startDemo(v.data ? { dataDir: v.data } : {});
+      // Ctrl-C during start-up must still stop what has started and remove the temporary folder.
+      const starting = startDemo(v.data ? { dataDir: v.data } : {});
+      let interrupted = false;
+      onSignals(async () => {
+        interrupted = true;
+        const started = await starting.catch(() => undefined);
+        await started?.close();
+      });
+      const demo = await starting;
+      if (interrupted) return -1;
       console.log(JSON.stringify(demo.ready));
       console.log(demoSummary(demo));
-      onSignals(() => demo.close());
       return -1;
     }
     case 'provision': {

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import type { Logger } from '../log.js';
 import { migrations } from './migrations.js';
 
@@ -9,6 +10,8 @@ export type Db = Database.Database;
  * so a write the API acknowledged survives kill -9 and a power cut.
  */
 export function openDatabase(file: string, log: Logger): Db {
+  // Created private: the -wal and -shm files SQLite makes take the same mode.
+  if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
