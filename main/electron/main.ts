@@ -6,6 +6,7 @@ import { writeFileAtomic } from '../../core/atomic-file.js';
 import type { ElectronApi } from './electron-api.js';
 import { startKioskShell } from './kiosk-shell.js';
 import { preloadScript } from './preload.js';
+import { startDaemonChild } from './daemon-child.js';
 
 const DEFAULT_BOX_URL = 'http://127.0.0.1:8420';
 
@@ -26,9 +27,16 @@ async function main(): Promise<void> {
   const preloadPath = join(dir, 'box-preload.cjs');
   writeFileAtomic(preloadPath, preloadScript());
 
-  // The daemon runs as its own service (systemd on the image, a Windows service on PCs) and serves
-  // the kiosk UI at BOX_URL; this shell only shows it. The IPC channel is wired inside the shell.
-  const shell = await startKioskShell(electron, { boxUrl: process.env.BOX_URL || DEFAULT_BOX_URL, preloadPath, log });
+  // On Linux images the daemon is a systemd service (BOX_DAEMON=external). On the Windows PCs inside
+  // whiteboards the shell starts the same daemon itself, as a child process on Electron's own Node
+  // (ELECTRON_RUN_AS_NODE), so a renderer crash never takes the daemon down with it.
+  const external = process.env.BOX_DAEMON === 'external';
+  const shell = await startKioskShell(electron, {
+    boxUrl: process.env.BOX_URL || DEFAULT_BOX_URL,
+    preloadPath,
+    log,
+    ...(external ? {} : { startDaemon: () => startDaemonChild(log) }),
+  });
   if (!shell.primary) return;
   const stop = (): void => {
     void shell.close().finally(() => electron.app.quit());
