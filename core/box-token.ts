@@ -29,7 +29,7 @@ export async function issueBoxToken(me: TokenIssuer, opts: IssueOptions): Promis
     .sign(privateKeyObject(me) as unknown as KeyObject);
 }
 
-export type TokenRefusal = 'missing' | 'malformed' | 'unknown-box' | 'revoked' | 'bad-signature' | 'expired' | 'replayed' | 'wrong-audience' | 'too-long-lived';
+export type TokenRefusal = 'missing' | 'malformed' | 'not-yet-valid' | 'unknown-box' | 'revoked' | 'bad-signature' | 'expired' | 'replayed' | 'wrong-audience' | 'too-long-lived';
 
 export class TokenRefused extends BoxError {
   constructor(readonly reason: TokenRefusal, readonly issuer: string | undefined) {
@@ -72,10 +72,13 @@ export async function verifyBoxToken(token: string | undefined, opts: VerifyOpti
       issuer: iss,
       currentDate: new Date(opts.clock.now()),
       clockTolerance: opts.toleranceSeconds,
+      // A token issued in the future (or long ago) is refused too: iat must be within tolerance of now.
+      maxTokenAge: opts.maxTtlSeconds + opts.toleranceSeconds,
       requiredClaims: ['exp', 'iat', 'jti'],
     }));
   } catch (e) {
     if (e instanceof joseErrors.JWTExpired) throw new TokenRefused('expired', iss);
+    if (e instanceof joseErrors.JWTClaimValidationFailed && e.claim === 'iat') throw new TokenRefused('not-yet-valid', iss);
     if (e instanceof joseErrors.JWTClaimValidationFailed && e.claim === 'aud') throw new TokenRefused('wrong-audience', iss);
     if (e instanceof joseErrors.JWSSignatureVerificationFailed) throw new TokenRefused('bad-signature', iss);
     throw new TokenRefused('malformed', iss);

@@ -19,15 +19,27 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 
 function preview(value: unknown): string {
   if (value === undefined) return '(missing)';
-  const s = JSON.stringify(value);
+  let s: string | undefined;
+  try {
+    s = JSON.stringify(value);
+  } catch {
+    return '(too deeply nested to show)'; // JSON.stringify throws RangeError on very deep input
+  }
   if (s === undefined) return String(value);
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
+/** The offending value is echoed back only when it is small; large or deep input is summarised. */
+function echoable(value: unknown): unknown {
+  if (value === undefined || value === null || typeof value === 'boolean' || typeof value === 'number') return value;
+  const p = preview(value);
+  return typeof value === 'string' && p.length <= 80 ? value : p;
+}
+
 export function describeProblems(error: z.ZodError, input: unknown): FieldProblem[] {
-  return error.issues.map((issue) => ({
-    field: issue.path.length ? issue.path.map(String).join('.') : '(root)',
-    value: valueAt(input, issue.path),
+  return error.issues.slice(0, 20).map((issue) => ({
+    field: issue.path.length ? issue.path.map(String).join('.').slice(0, 200) : '(root)',
+    value: echoable(valueAt(input, issue.path)),
     expected: issue.message,
   }));
 }

@@ -18,6 +18,9 @@ import { loadProvisioning } from './provisioning-store.js';
 import { buildServer } from './http/server.js';
 import type { BoxContext, IdentityNotice } from './http/context.js';
 import { softwareVersion } from './version.js';
+import { createSyncServices } from './sync-wiring.js';
+import { createMediaServices, type MediaWiringOptions } from './media-wiring.js';
+import { createHardwareServices } from './hardware-wiring.js';
 
 export interface StartOptions {
   config: BoxConfig;
@@ -26,6 +29,8 @@ export interface StartOptions {
   clock?: Clock;
   fingerprintSources?: FingerprintSources;
   hubCheckIntervalMs?: number;
+  /** Live-lesson tuning (ICE addresses, SFU timeouts, lesson lead time); tests shorten it. */
+  media?: Partial<Pick<MediaWiringOptions, 'ice' | 'sfu' | 'agent'>>;
 }
 
 export interface Box {
@@ -101,6 +106,9 @@ export async function startBox(opts: StartOptions): Promise<Box> {
       });
       closers.push(() => hubLink?.close());
     }
+    // Every box: boot record (unclean shutdowns), disk trend, devices, PTZ; closed after all started later.
+    const hardware = createHardwareServices({ db, clock, log, audit, dataDir: config.dataDir, identity, registry: metrics.registry, hubLink, peers });
+    closers.push(() => hardware.close());
 
     const ctx: BoxContext = {
       config, provisioning, role, identity, identityNotice, clock, log, db, audit, state,
@@ -110,7 +118,21 @@ export async function startBox(opts: StartOptions): Promise<Box> {
       }),
       peers, codes: new EnrolmentCodes(db, clock), hubLink, metrics, startedAt: Date.now(), version: softwareVersion(),
     };
+    ctx.hardware = hardware;
+    if (provisioning && provisioning.role !== 'seed') {
+      const media = createMediaServices({ db, clock, log, identity, provisioning, ...opts.media });
+      ctx.media = media;
+      closers.push(() => media.close());
+    }
 
+    if (provisioning) {
+      const sync = createSyncServices({
+        db, clock, log, dataDir: config.dataDir, provisioning, settings: ctx.settings, state,
+        toleranceMs: config.security.clockToleranceSeconds * 1000,
+      });
+      ctx.sync = sync;
+      closers.push(() => sync.close());
+    }
     const app: FastifyInstance = await buildServer(ctx);
     closers.push(() => app.close());
     const host = provisioning?.network.listenHost ?? config.listen.host;
@@ -120,6 +142,8 @@ export async function startBox(opts: StartOptions): Promise<Box> {
     const boundPort = typeof address === 'object' && address ? address.port : port;
     const url = provisioning?.network.publicUrl?.replace(/\/$/, '') ?? formatUrl(host, boundPort);
     hubLink?.start();
+    ctx.sync?.start(url);
+    hardware.start(url);
     log.info({ url, version: ctx.version }, 'box started');
 
     let closed = false;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createLogger } from '../core/log.js';
 import { BoxError, isBoxError } from '../core/errors.js';
 import { systemClock } from '../core/clock.js';
@@ -30,6 +30,10 @@ const USAGE = `box — 教学点盒子 teaching-point box
   box keygen     --out FILE                                county IT / publisher key pair
   box bundle     --key FILE --in DRAFT.json --out BUNDLE.json   sign a provisioning bundle
   box kiosk      [--url URL] [--data PROFILE_DIR]          open the kiosk in Chromium (Linux images)
+  box publish    FOLDER --meta META.json --key PUBLISHER_KEY.json [--out DIR] [--web-seed URL]... [--tracker URL]... [--version N] [--days N]
+                                                           (seed) build torrents + the signed catalogue
+  box export     --to DIR [--config FILE] [--data DIR]     copy the catalogue and held items to a USB folder
+  box import     DIR [--json] [--config FILE] [--data DIR] fill the box from a USB folder (each item verified)
 
 The config file defaults to $BOX_CONFIG or ${DEFAULT_CONFIG_PATH}.`;
 
@@ -44,6 +48,12 @@ const options = {
   label: { type: 'string' },
   hours: { type: 'string' },
   url: { type: 'string' },
+  meta: { type: 'string' },
+  to: { type: 'string' },
+  'web-seed': { type: 'string', multiple: true },
+  tracker: { type: 'string', multiple: true },
+  version: { type: 'string' },
+  days: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -183,6 +193,39 @@ async function main(argv: string[]): Promise<number> {
       const kiosk = launchChromiumKiosk({ url, userDataDir, log: (msg, fields) => console.error(msg, fields ?? '') });
       onSignals(() => kiosk.stop());
       return -1;
+    }
+    case 'publish': {
+      const folder = rest[0];
+      if (!folder || !v.meta || !v.key) throw new BoxError('E_VALIDATION', 'Usage: box publish FOLDER --meta META.json --key PUBLISHER_KEY.json [--out DIR]');
+      const { runPublish } = await import('./sync-cli.js');
+      const num = (name: string, s: string | undefined) => {
+        if (s === undefined) return undefined;
+        const n = Number(s);
+        if (!Number.isInteger(n) || n < 1) throw new BoxError('E_VALIDATION', `--${name}: got "${s}", expected a whole number ≥ 1`);
+        return n;
+      };
+      const version = num('version', v.version);
+      const validDays = num('days', v.days);
+      const outDir = v.out ?? join(configFrom(v).dataDir, 'sync');
+      console.log(await runPublish({
+        folder: resolve(folder), metaFile: v.meta, key: readKey(v.key), outDir, webSeedBases: v['web-seed'] ?? [], trackers: v.tracker ?? [],
+        ...(version !== undefined ? { version } : {}), ...(validDays !== undefined ? { validDays } : {}),
+      }));
+      return 0;
+    }
+    case 'export': {
+      if (!v.to) throw new BoxError('E_VALIDATION', 'Usage: box export --to DIR');
+      const { runExport } = await import('./sync-cli.js');
+      console.log(runExport(configFrom(v), v.to));
+      return 0;
+    }
+    case 'import': {
+      const from = rest[0];
+      if (!from) throw new BoxError('E_VALIDATION', 'Usage: box import DIR');
+      const { runImport } = await import('./sync-cli.js');
+      const r = await runImport(configFrom(v), from);
+      console.log(v.json ? JSON.stringify({ results: r.results }) : r.text);
+      return r.refused > 0 ? 4 : 0;
     }
     default:
       console.error(`Unknown command "${command}".\n\n${USAGE}`);

@@ -10,6 +10,8 @@ import { parseConfig } from './config-file.js';
 import { applyBundle } from './provisioning-store.js';
 import { makeBundle, type BundleDraft } from './bundle-maker.js';
 import { startBox, type Box } from './box.js';
+import { publishDemoCatalog } from './demo-catalog.js';
+import { startDemoLesson, type DemoLesson } from './demo-lesson.js';
 
 export const DEMO_PIN = '123456';
 
@@ -59,7 +61,9 @@ export async function startDemo(opts: { dataDir?: string; log?: Logger } = {}): 
   const log = opts.log ?? createLogger({ destination: join(root, 'demo.log') });
   const keys = loadOrMakeKeys(root);
   const boxes: Box[] = [];
+  let live: DemoLesson | undefined;
   const closeAll = async () => {
+    await live?.close();
     for (const b of boxes.reverse()) await b.close();
     if (temporary) rmSync(root, { recursive: true, force: true });
   };
@@ -74,13 +78,23 @@ export async function startDemo(opts: { dataDir?: string; log?: Logger } = {}): 
       hub: { url: hub.url, publicKey: hub.identity.publicKey }, enrolmentCode: code,
     }, log, 5000);
     boxes.push(teachingPoint);
+    // The hub fetches the catalogue from the seed, the teaching point from its hub (its default source).
+    hub.context.sync?.updatePreferences({ sources: [seed.url], manifestIntervalMs: 5000, maxActiveDownloads: 6 });
+    teachingPoint.context.sync?.updatePreferences({ manifestIntervalMs: 5000, maxActiveDownloads: 6 });
+    // Generated once per data folder (real videos, PDFs, pictures) after the boxes are up, so start stays fast;
+    // the seed adopts it on its next round and the hub and teaching point follow.
+    void publishDemoCatalog({ contentDir: join(root, 'content'), seedDataDir: seed.context.config.dataDir, publisher: keys.publisher })
+      .then(() => seed.context.sync?.engine.tick())
+      .catch((e: unknown) => log.error({ err: (e as Error).message }, 'demo catalogue could not be published'));
     const link = teachingPoint.context.hubLink;
     for (let i = 0; i < 50 && !(link?.snapshot().reachable); i++) {
       await link?.tick();
       if (!link?.snapshot().reachable) await new Promise((r) => setTimeout(r, 200));
     }
     if (!link?.snapshot().reachable) throw new Error(`the demo teaching point could not reach its hub: ${link?.snapshot().lastError ?? link?.snapshot().enrolmentProblem}`);
-    const ready = { ready: true, seed: seed.url, hub: hub.url, teachingPoint: teachingPoint.url, pin: DEMO_PIN, dataDir: root };
+    live = await startDemoLesson(hub, teachingPoint, log);
+    const ready = { ready: true, seed: seed.url, hub: hub.url, teachingPoint: teachingPoint.url, pin: DEMO_PIN, dataDir: root, lesson: live.lesson.id, token: live.token, camera: live.camera };
+    Object.assign(ready, { library: `${teachingPoint.url}/api/library` });
     return { root, seed, hub, teachingPoint, ready, close: closeAll };
   } catch (e) {
     await closeAll();
@@ -95,7 +109,13 @@ export function demoSummary(d: Demo): string {
     `  资源节点 seed:            ${d.seed.url}/api/health`,
     `  中心校 hub:               ${d.hub.url}/   (health: ${d.hub.url}/api/health, metrics: ${d.hub.url}/metrics)`,
     `  教学点 teaching point:    ${d.teachingPoint.url}/`,
+    `  资源库 library (tp):      ${d.teachingPoint.url}/api/library   (search: ?q=分数)`,
     `  设置密码 settings PIN:    ${DEMO_PIN}`,
+    ...(typeof d.ready.lesson === 'string' ? [
+      `  演示课 live lesson:       ${String(d.ready.lesson)}  (token ${String(d.ready.token)})`,
+      `  教学点播放 WHEP (tp):     ${d.teachingPoint.url}/whep/${String(d.ready.lesson)}`,
+      `  中心校推流 WHIP (hub):    ${d.hub.url}/whip/${String(d.ready.lesson)}`,
+    ] : []),
     `  数据与日志 data and log:  ${d.root}`,
     '按 Ctrl-C 停止 / Press Ctrl-C to stop.',
     '',

@@ -4,6 +4,7 @@ import type { HealthReport } from '../core/contract/health.js';
 import { diskSpace } from '../hardware/disk.js';
 import { probeFfmpeg } from '../hardware/ffmpeg.js';
 import { discoverDevices } from '../hardware/devices.js';
+import { hardwareChecks } from './hardware-doctor.js';
 
 export type Verdict = 'ok' | 'warn' | 'fail';
 
@@ -98,6 +99,8 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
         ownHealth.hub.enrolled ? '已在中心校注册 / enrolled with the hub' : `未注册 / not enrolled: ${ownHealth.hub.problem ?? 'waiting'}`);
     }
   }
+
+  checks.push(...(await hardwareChecks({ dataDir: config.dataDir, ownHealth })));
 
   const host = provisioning?.network.listenHost ?? config.listen.host;
   const port = provisioning?.network.port ?? config.listen.port;

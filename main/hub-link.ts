@@ -112,8 +112,15 @@ export class HubLink {
     this.timer.unref();
   }
 
+  /** A code typed in on this box (shown on the hub) replaces the bundle's, e.g. after a re-image. */
+  async enrolWithCode(code: string): Promise<HubStatus> {
+    this.o.state.set('enrolment.code', code);
+    await this.tick();
+    return this.snapshot();
+  }
+
   private async enrol(): Promise<void> {
-    const code = this.o.enrolmentCode;
+    const code = this.o.state.get<string>('enrolment.code') ?? this.o.enrolmentCode;
     if (!code) {
       this.status.enrolmentProblem = 'no-code';
       return;

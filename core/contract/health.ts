@@ -1,4 +1,5 @@
 // Shape of GET /api/health (a stable path county tooling and other boxes rely on).
+import type { HardwareHealth } from './hardware.js';
 export type BoxRole = 'hub' | 'teaching-point' | 'seed';
 
 export interface HealthReport {
@@ -22,4 +23,6 @@ export interface HealthReport {
     enrolled: boolean;
     problem: string | null;
   } | null;
+  /** Cameras, microphones, disk trend, SMART, CPU temperature, unclean shutdowns, clock skew. */
+  hardware: HardwareHealth | null;
 }

@@ -11,6 +11,9 @@ import type { EnrolmentCodes } from '../security/enrolment-codes.js';
 import type { SettingsService } from '../settings-service.js';
 import type { HubLink } from '../hub-link.js';
 import type { BoxMetrics } from '../metrics.js';
+import type { SyncServices } from '../sync-wiring.js';
+import type { MediaServices } from '../media-wiring.js';
+import type { HardwareServices } from '../hardware-wiring.js';
 
 export interface IdentityNotice {
   reason: 'first-boot' | 'cloned' | 'unreadable';
@@ -38,4 +41,10 @@ export interface BoxContext {
   metrics: BoxMetrics;
   startedAt: number;
   version: string;
+  /** Resource sync and the offline library: every provisioned box. */
+  sync?: SyncServices;
+  /** Live lessons (SFU, lessons, control channel): hub and teaching point only. */
+  media?: MediaServices;
+  /** Cameras, microphones, PTZ presets, boot record and hardware health: every box. */
+  hardware?: HardwareServices;
 }

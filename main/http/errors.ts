@@ -48,3 +48,18 @@ export function notFound(req: FastifyRequest, reply: FastifyReply): FastifyReply
 export function boxError(code: ErrorCode, message: string, details?: unknown): BoxError {
   return new BoxError(code, message, details);
 }
+
+/** Malformed HTTP that never reaches fastify's router still gets a JSON body with a stable code. */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, text, code, message]: [number, string, ErrorCode, string] = err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+    ? [408, 'Request Timeout', 'E_VALIDATION', 'The request took too long to arrive.']
+    : err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'E_TOO_LARGE', 'The request headers are too large.']
+      : [400, 'Bad Request', 'E_VALIDATION', 'The request is not valid HTTP.'];
+  const body = JSON.stringify({ code, message } satisfies ErrorBody);
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${text}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy();
+}

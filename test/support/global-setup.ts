@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { buildRendererIfStale } from './renderer-build.js';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
@@ -15,4 +16,5 @@ export default function setup(): void {
   } catch {
     console.warn('global-setup: tsc reported errors (see above); tests run against what it emitted.');
   }
+  buildRendererIfStale(root);
 }

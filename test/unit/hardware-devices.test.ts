@@ -128,3 +128,40 @@ describe('parsers', () => {
     expect(pcms[6]).toEqual({ card: 1, device: 0, id: 'USB Audio', name: 'USB Audio', playback: 0, capture: 1 });
   });
 });
+
+describe('more classroom cameras (recorded listings)', () => {
+  const classroom = join(fixtures, 'classroom-usb');
+
+  it('lists a C930e, a C270 and a generic Chinese UVC camera once each, with their microphones', async () => {
+    const found = await discoverDevices({ sysRoot: classroom, procRoot: classroom });
+    expect(found.cameras.map((c) => `${c.name} ${c.devicePath}`)).toEqual([
+      'Logitech Webcam C930e /dev/video0', 'UVC Camera (046d:0825) /dev/video2', 'HD USB Camera: HD USB Camera /dev/video4',
+    ]);
+    expect(found.microphones.map((m) => m.alsaName)).toEqual([
+      'hw:CARD=PCH,DEV=0', 'hw:CARD=C930e,DEV=0', 'hw:CARD=U0x46d0x825,DEV=0', 'hw:CARD=Camera,DEV=0',
+    ]);
+    expect(found.speakers.map((s) => s.pcmName)).toEqual(['ALC269VC Analog', 'HDMI 0']);
+  });
+
+  it('reads the C270 (raw + MJPEG) and a camera that also offers H.264', async () => {
+    const c270 = parseV4l2Formats(await readFile(join(fixtures, 'c270-list-formats.stderr.txt'), 'utf8'));
+    expect(c270.map((f) => [f.ffmpegName, f.sizes.length, f.sizes.at(-1)])).toEqual([
+      ['yuyv422', 19, { width: 1280, height: 960 }], ['mjpeg', 19, { width: 1280, height: 960 }],
+    ]);
+    const generic = parseV4l2Formats(await readFile(join(fixtures, 'hd-usb-camera-h264-list-formats.stderr.txt'), 'utf8'));
+    expect(generic.map((f) => `${f.kind}:${f.ffmpegName}`)).toEqual(['compressed:mjpeg', 'raw:yuyv422', 'compressed:h264']);
+    expect(generic[2]!.sizes[0]).toEqual({ width: 1920, height: 1080 });
+  });
+
+  it('reads no formats from this machine\'s real ffmpeg answer for a missing /dev/video0', async () => {
+    const text = await readFile(join(fixtures, 'this-machine-v4l2-video0.stderr.txt'), 'utf8');
+    expect(text).toMatch(/Cannot open video device \/dev\/video0/);
+    expect(parseV4l2Formats(text)).toEqual([]);
+  });
+
+  it('on this machine without cameras: an empty list, and listing formats there does not fail', async () => {
+    const found = await discoverDevices({ ffmpegPath: '/usr/bin/ffmpeg', timeoutMs: 10_000 });
+    if (!existsSync('/sys/class/video4linux')) expect(found.cameras).toEqual([]);
+    else expect(found.cameras.every((c) => Array.isArray(c.formats))).toBe(true);
+  });
+});

@@ -1,0 +1,71 @@
+// Lessons, the timetable and the lesson control channel: shared with the kiosk and hub console.
+
+export type LessonStatus = 'scheduled' | 'live' | 'ended';
+
+export interface Lesson {
+  id: string;
+  subject: string;
+  grade: string;
+  title: string;
+  hubTeacher: string;
+  /** Box ids of the teaching points that follow this lesson. */
+  teachingPoints: string[];
+  /** ISO 8601 times. */
+  startsAt: string;
+  endsAt: string;
+  /** Library item ids the lesson uses, fetched ahead by the teaching points. */
+  courseware: string[];
+  status: LessonStatus;
+  updatedAt: string;
+}
+
+export interface LessonInput {
+  subject: string;
+  grade: string;
+  title: string;
+  hubTeacher: string;
+  teachingPoints: string[];
+  startsAt: string;
+  endsAt: string;
+  courseware?: string[];
+}
+
+/** Media rooms of a lesson: the hub's broadcast, and each teaching point's classroom sent back. */
+export function broadcastRoom(lessonId: string): string {
+  return lessonId;
+}
+export function classroomRoom(lessonId: string, teachingPointBoxId: string): string {
+  return `${lessonId}~${teachingPointBoxId}`;
+}
+
+export type ControlType =
+  | 'page' // courseware page change: { item, page }
+  | 'stroke' // pen stroke: { page, points: [x, y][], color, width }
+  | 'hand' // hand raised or lowered by a teaching point: { raised }
+  | 'mute' // hub mutes or unmutes a teaching point: { target, muted }
+  | 'spotlight' // hub puts a teaching point on the big screen: { target | null }
+  | 'lesson'; // lesson started or ended: { state: 'started' | 'ended' }
+
+/** One control message as its sender wrote it; `seq` increases by one per sender. */
+export interface ControlDraft {
+  sender: string;
+  seq: number;
+  type: ControlType;
+  body: Record<string, unknown>;
+}
+
+/** A control message as stored and delivered: `id` orders the lesson's timeline on the box that serves it. */
+export interface ControlEvent extends ControlDraft {
+  id: number;
+  lessonId: string;
+  /** Milliseconds since the lesson's start, on the hub-following clock. */
+  at: number;
+}
+
+/** Frames on the control WebSocket. */
+export type ControlFrame =
+  | { t: 'hello'; sender: string; since: number } // client: who I am, the last event id I hold
+  | { t: 'send'; msg: ControlDraft } // client: a message of mine (resent until acked)
+  | { t: 'ack'; sender: string; seq: number } // server: your message is stored
+  | { t: 'event'; event: ControlEvent } // server: an event of the timeline, in id order
+  | { t: 'error'; code: string; message: string };

@@ -1,0 +1,79 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { BoxError } from '../../core/errors.js';
+import type { Lesson } from '../../core/contract/lesson.js';
+import type { BoxContext } from './context.js';
+import { requirePeer } from './auth-hooks.js';
+import type { MediaServices } from '../media-wiring.js';
+
+/** Who is calling a media or lesson route: a local client with a media token, or another box. */
+export type MediaCaller = { kind: 'local'; tokenId: string } | { kind: 'box'; boxId: string };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    mediaCaller?: MediaCaller;
+  }
+}
+
+function bearer(req: FastifyRequest): string | undefined {
+  const h = req.headers.authorization;
+  if (typeof h === 'string') return /^Bearer\s+(\S+)$/i.exec(h)?.[1];
+  // Browsers cannot set headers on a WebSocket: the control channel also takes ?token=.
+  const q = (req.query as Record<string, unknown> | undefined)?.token;
+  return typeof q === 'string' ? q : undefined;
+}
+
+export function mediaOf(ctx: BoxContext): MediaServices {
+  if (!ctx.media) throw new BoxError('E_WRONG_ROLE', 'This box does not run live lessons (it is not a hub or teaching point).');
+  return ctx.media;
+}
+
+/**
+ * preHandler: a media token issued by this box (kiosk, hub console, OBS, GStreamer), or a
+ * single-use box token from a known box (the other end of a lesson link).
+ */
+export function requireMediaCaller(ctx: BoxContext) {
+  const peer = requirePeer(ctx);
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const token = bearer(req);
+    if (token?.startsWith('mt_')) {
+      const info = mediaOf(ctx).tokens.check(token);
+      if (!info) {
+        ctx.audit.append({ actor: 'anonymous', action: 'auth.refused', target: `${req.method} ${req.routeOptions.url ?? req.url}`, outcome: 'refused', details: { reason: 'media-token', ip: req.ip } });
+        throw new BoxError('E_UNAUTHORIZED', 'Media token refused: unknown, revoked or expired.', { reason: 'media-token' });
+      }
+      req.mediaCaller = { kind: 'local', tokenId: info.id };
+      return;
+    }
+    if (token && !req.headers.authorization) req.headers.authorization = `Bearer ${token}`;
+    await peer(req, reply);
+    req.mediaCaller = { kind: 'box', boxId: req.actor! };
+  };
+}
+
+export interface RoomRef {
+  lesson: Lesson;
+  /** The teaching point whose classroom this room carries; undefined for the hub's broadcast. */
+  classroomOf: string | undefined;
+}
+
+/** Resolves `<lesson>` or `<lesson>~<teaching point box id>`; 404 for anything the box does not know. */
+export function resolveRoom(ctx: BoxContext, room: string): RoomRef {
+  const m = /^([A-Za-z0-9_-]{1,64})(?:~([A-Za-z0-9_-]{1,80}))?$/.exec(room);
+  const lesson = m ? mediaOf(ctx).lessons.get(m[1]!) : undefined;
+  if (!m || !lesson || (m[2] !== undefined && !lesson.teachingPoints.includes(m[2]))) {
+    throw new BoxError('E_NOT_FOUND', `No lesson room ${JSON.stringify(room.slice(0, 100))} on this box.`);
+  }
+  return { lesson, classroomOf: m[2] };
+}
+
+/** What another box may do: a teaching point pulls its lessons' broadcast and pushes its own classroom. */
+export function checkBoxAccess(ctx: BoxContext, caller: MediaCaller, ref: RoomRef, kind: 'whip' | 'whep' | 'control'): void {
+  if (caller.kind === 'local') return;
+  if (ctx.role === 'teaching-point') return; // the only box a teaching point trusts is its hub
+  const tp = caller.boxId;
+  const ok = ref.lesson.teachingPoints.includes(tp) && (
+    kind === 'control' ? ref.classroomOf === undefined
+      : kind === 'whep' ? ref.classroomOf === undefined
+        : ref.classroomOf === tp);
+  if (!ok) throw new BoxError('E_FORBIDDEN', 'This teaching point may not use that lesson room.');
+}

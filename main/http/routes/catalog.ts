@@ -1,0 +1,86 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { BoxError } from '../../../core/errors.js';
+import { parseOrThrow } from '../../../core/validation.js';
+import { retargetTorrent } from '../../../sync/torrent-files.js';
+import type { BoxContext } from '../context.js';
+import type { SyncServices } from '../../sync-wiring.js';
+import { requireSession } from '../auth-hooks.js';
+import { sendFileWithRange } from '../range-file.js';
+
+const infohashParam = z.strictObject({ infohash: z.string().regex(/^[0-9a-f]{40}$/, 'a 40-character hex infohash') });
+const torrentParam = z.strictObject({ name: z.string().regex(/^[0-9a-f]{40}\.torrent$/, '<infohash>.torrent') });
+
+/**
+ * The stable resource paths of DESIGN.md §3 (`/catalog/manifest.json`, `/catalog/torrents/<infohash>.torrent`,
+ * Range-capable files) plus the private tracker and the box's own sync API.
+ */
+export async function catalogRoutes(app: FastifyInstance, ctx: BoxContext, sync: SyncServices): Promise<void> {
+  const selfUrl = () => sync.selfUrl();
+  const session = requireSession(ctx);
+
+  app.get('/catalog/manifest.json', async (_req, reply) => {
+    const m = sync.store.currentManifest();
+    if (!m) throw new BoxError('E_NOT_FOUND', 'This box holds no catalogue manifest yet.');
+    return reply.type('application/json; charset=utf-8').header('cache-control', 'no-cache').send(m.raw);
+  });
+
+  app.get('/catalog/torrents/:name', async (req, reply) => {
+    const { name } = parseOrThrow(torrentParam, req.params, 'The torrent name');
+    const ih = name.slice(0, 40);
+    const raw = sync.store.torrent(ih);
+    const item = sync.store.itemsByInfohash(ih)[0];
+    if (!raw || !item) throw new BoxError('E_NOT_FOUND', `This box has no torrent ${ih}.`);
+    // Same infohash, with this box as tracker and (when it holds the file) web seed, so any client can fetch it.
+    const held = sync.engine.heldFile(ih);
+    const trackers = sync.tracker ? [`${selfUrl()}/announce`] : sync.engine.sources().map((s) => `${s}/announce`);
+    const seeds = [...(held ? [`${selfUrl()}/catalog/files/${ih}`] : []), ...item.webSeeds];
+    const out = await retargetTorrent(raw, trackers, seeds);
+    return reply.type('application/x-bittorrent').header('content-disposition', `attachment; filename="${ih}.torrent"`).send(Buffer.from(out));
+  });
+
+  const serveFile = async (req: FastifyRequest, reply: FastifyReply) => {
+    const { infohash } = parseOrThrow(infohashParam, req.params, 'The file');
+    const held = sync.engine.heldFile(infohash);
+    if (!held) throw new BoxError('E_NOT_FOUND', `This box does not hold ${infohash} (yet).`);
+    const { reply: r, bytes } = sendFileWithRange(req, reply, held.path, held.item.fileName);
+    sync.webSeedBytes.value += bytes;
+    return r;
+  };
+  app.get('/catalog/files/:infohash', serveFile);
+
+  if (sync.tracker) {
+    const tracker = sync.tracker;
+    for (const path of ['/announce', '/scrape']) {
+      app.get(path, async (req, reply) => {
+        reply.hijack();
+        tracker.handle(req.raw, reply.raw);
+      });
+    }
+  }
+
+  app.get('/api/catalog/status', async () => ({
+    ...sync.engine.status(), webSeedBytes: sync.webSeedBytes.value, sources: sync.engine.sources(),
+  }));
+
+  app.post('/api/catalog/refresh', { preHandler: session }, async () => {
+    const result = await sync.engine.refreshManifest();
+    void sync.engine.tick();
+    return { result: result ?? null, status: sync.engine.status() };
+  });
+
+  app.get('/api/catalog/preferences', { preHandler: session }, async () => sync.preferences());
+
+  app.put('/api/catalog/preferences', { preHandler: session }, async (req) => {
+    const prefs = sync.updatePreferences(req.body);
+    ctx.audit.append({ actor: req.actor ?? 'unknown', action: 'sync.preferences.update', outcome: 'ok', details: { changed: req.body as Record<string, unknown> } });
+    void sync.engine.tick({ refresh: true });
+    return prefs;
+  });
+
+  app.put('/api/catalog/lesson-active', { preHandler: session }, async (req) => {
+    const { active } = parseOrThrow(z.strictObject({ active: z.boolean() }), req.body, 'The lesson state');
+    sync.setLessonActive(active);
+    return sync.engine.status().plan;
+  });
+}

@@ -1,0 +1,72 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { BoxError } from '../../../core/errors.js';
+import { parseOrThrow } from '../../../core/validation.js';
+import type { BoxContext } from '../context.js';
+import { requirePeer, requireSession } from '../auth-hooks.js';
+import { mediaOf, requireMediaCaller } from '../media-auth.js';
+
+const idParam = z.strictObject({ id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a lesson id') });
+const tokenBody = z.strictObject({
+  label: z.string().trim().min(1).max(100),
+  ttlSeconds: z.number().int().min(60).max(365 * 86_400).optional(),
+});
+const tokenParam = z.strictObject({ id: z.string().regex(/^[0-9a-f]{12}$/, 'a media token id') });
+
+/** Lessons (defined on the hub, followed by teaching points) and the media tokens for local clients. */
+export async function lessonRoutes(app: FastifyInstance, ctx: BoxContext): Promise<void> {
+  const session = requireSession(ctx);
+  const caller = requireMediaCaller(ctx);
+  const media = mediaOf(ctx);
+
+  app.post('/api/admin/media-tokens', { preHandler: session }, async (req, reply) => {
+    const b = parseOrThrow(tokenBody, req.body, 'The media token request');
+    const { token, info } = media.tokens.issue(b.label, b.ttlSeconds);
+    ctx.audit.append({ actor: req.actor ?? 'pin', action: 'media-token.issue', target: info.id, outcome: 'ok', details: { label: b.label } });
+    return reply.code(201).send({ token, ...info });
+  });
+
+  app.delete('/api/admin/media-tokens/:id', { preHandler: session }, async (req, reply) => {
+    const { id } = parseOrThrow(tokenParam, req.params, 'The media token');
+    if (!media.tokens.revoke(id)) throw new BoxError('E_NOT_FOUND', `No active media token ${id}.`);
+    ctx.audit.append({ actor: req.actor ?? 'pin', action: 'media-token.revoke', target: id, outcome: 'ok' });
+    return reply.code(204).send();
+  });
+
+  // Read by the kiosk and hub console (media token); on a teaching point this is the offline copy.
+  app.get('/api/lessons', { preHandler: caller }, async () => ({
+    lessons: media.lessons.list(),
+    ...(media.agent ? { timetable: { fetchedAt: media.agent.timetableFetchedAt, error: media.agent.timetableError }, links: media.agent.status() } : {}),
+  }));
+
+  app.get('/api/lessons/:id', { preHandler: caller }, async (req) => {
+    const { id } = parseOrThrow(idParam, req.params, 'The lesson');
+    const l = media.lessons.get(id);
+    if (!l) throw new BoxError('E_NOT_FOUND', `No lesson ${id}.`);
+    return l;
+  });
+
+  app.get('/api/lessons/:id/timeline', { preHandler: caller }, async (req) => {
+    const { id } = parseOrThrow(idParam, req.params, 'The lesson');
+    if (!media.lessons.get(id)) throw new BoxError('E_NOT_FOUND', `No lesson ${id}.`);
+    return { events: media.control.since(id, 0, 100_000) };
+  });
+
+  if (ctx.role !== 'hub') return;
+
+  app.post('/api/lessons', { preHandler: session }, async (req, reply) => {
+    const l = media.lessons.create(req.body);
+    ctx.audit.append({ actor: req.actor ?? 'pin', action: 'lesson.create', target: l.id, outcome: 'ok', details: { title: l.title } });
+    return reply.code(201).send(l);
+  });
+
+  app.put('/api/lessons/:id', { preHandler: session }, async (req) => {
+    const { id } = parseOrThrow(idParam, req.params, 'The lesson');
+    const l = media.lessons.update(id, req.body);
+    ctx.audit.append({ actor: req.actor ?? 'pin', action: 'lesson.update', target: l.id, outcome: 'ok' });
+    return l;
+  });
+
+  // A teaching point fetches its part of the timetable with its box token.
+  app.get('/api/peer/timetable', { preHandler: requirePeer(ctx) }, async (req) => ({ lessons: media.lessons.forTeachingPoint(req.actor!) }));
+}

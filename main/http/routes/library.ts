@@ -1,0 +1,71 @@
+import { existsSync } from 'node:fs';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { BoxError } from '../../../core/errors.js';
+import { parseOrThrow } from '../../../core/validation.js';
+import { itemKinds } from '../../../sync/manifest.js';
+import type { BoxContext } from '../context.js';
+import type { SyncServices } from '../../sync-wiring.js';
+import { requireSession } from '../auth-hooks.js';
+import { sendFileWithRange } from '../range-file.js';
+
+const listQuery = z.strictObject({
+  q: z.string().max(100).optional(),
+  grade: z.coerce.number().int().min(0).max(12).optional(),
+  subject: z.string().max(50).optional(),
+  unit: z.string().max(200).optional(),
+  kind: z.enum(itemKinds).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
+});
+const idParam = z.strictObject({ id: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'an item id') });
+
+/** The offline library: what this box holds, searchable in Chinese, browsable, playable with seeks. */
+export async function libraryRoutes(app: FastifyInstance, ctx: BoxContext, sync: SyncServices): Promise<void> {
+  const session = requireSession(ctx);
+
+  app.get('/api/library', async (req) => sync.store.library(parseOrThrow(listQuery, req.query, 'The library query')));
+
+  app.get('/api/library/tree', async () => ({ entries: sync.store.browseTree() }));
+
+  const held = (req: FastifyRequest) => {
+    const { id } = parseOrThrow(idParam, req.params, 'The item');
+    const item = sync.store.item(id);
+    const file = item ? sync.engine.heldFile(item.infohash) : undefined;
+    if (!item || !file) throw new BoxError('E_NOT_FOUND', `The library has no item ${id} on this box.`);
+    return { item, file };
+  };
+
+  app.get('/api/library/items/:id', async (req) => {
+    const { item } = held(req);
+    return { ...item, thumbnail: existsSync(sync.engine.layout.thumb(item.infohash)) ? `/api/library/items/${item.id}/thumbnail` : null, file: `/api/library/items/${item.id}/file` };
+  });
+
+  const serve = async (req: FastifyRequest, reply: FastifyReply) => {
+    const { item, file } = held(req);
+    sync.store.touch(item.infohash);
+    return sendFileWithRange(req, reply, file.path, item.fileName).reply;
+  };
+  app.get('/api/library/items/:id/file', serve);
+
+  app.get('/api/library/items/:id/thumbnail', async (req, reply) => {
+    const { item } = held(req);
+    const thumb = sync.engine.layout.thumb(item.infohash);
+    if (!existsSync(thumb)) throw new BoxError('E_NOT_FOUND', `No thumbnail for ${item.id}.`);
+    return sendFileWithRange(req, reply, thumb).reply;
+  });
+
+  app.put('/api/library/items/:id/pin', { preHandler: session }, async (req) => {
+    const { id } = parseOrThrow(idParam, req.params, 'The item');
+    const { pinned } = parseOrThrow(z.strictObject({ pinned: z.boolean() }), req.body, 'The pin');
+    const item = sync.store.item(id);
+    if (!item) throw new BoxError('E_NOT_FOUND', `The catalogue has no item ${id}.`);
+    const ids = new Set(sync.preferences().pinnedItems);
+    if (pinned) ids.add(id); else ids.delete(id);
+    sync.updatePreferences({ pinnedItems: [...ids] });
+    sync.store.setPinned(item.infohash, pinned);
+    ctx.audit.append({ actor: req.actor ?? 'unknown', action: pinned ? 'library.pin' : 'library.unpin', target: id, outcome: 'ok' });
+    void sync.engine.tick();
+    return { id, pinned };
+  });
+}

@@ -1,0 +1,169 @@
+import type { Logger } from '../core/log.js';
+import type { Clock } from '../core/clock.js';
+import type { Identity } from '../core/identity.js';
+import { issueBoxToken } from '../core/box-token.js';
+import { broadcastRoom, classroomRoom, type Lesson } from '../core/contract/lesson.js';
+import type { Sfu } from '../media/sfu.js';
+import type { LessonStore } from '../media/lesson-store.js';
+import type { ControlHub } from '../media/control-hub.js';
+import { RemoteLink } from '../media/remote-link.js';
+import { hubBoxId } from './hub-link.js';
+import { ControlUplink } from './control-uplink.js';
+
+export interface LessonAgentOptions {
+  sfu: Sfu;
+  lessons: LessonStore;
+  control: ControlHub;
+  clock: Clock;
+  identity: Identity;
+  log: Logger;
+  hubUrl: string;
+  hubPublicKey: string;
+  /** Connect this long before a lesson starts, so 加入课堂 shows the picture at once. */
+  leadMs: number;
+  timetableIntervalMs: number;
+  tickMs: number;
+}
+
+interface ActiveLesson {
+  pull: RemoteLink;
+  push: RemoteLink | undefined;
+  control: ControlUplink;
+}
+
+export interface LessonLinkStatus {
+  lessonId: string;
+  pull: { state: string; connects: number; lastError: string | null };
+  push: { state: string; connects: number; lastError: string | null } | null;
+  control: { connected: boolean; pending: number };
+}
+
+/**
+ * A teaching point's side of live lessons: keeps the hub's timetable (offline copy in SQLite), and
+ * from shortly before each lesson to its end keeps three links up by itself — the hub's broadcast
+ * pulled into the local room, the classroom camera pushed to the hub, and the control channel.
+ */
+export class LessonAgent {
+  private readonly active = new Map<string, ActiveLesson>();
+  private tickTimer: NodeJS.Timeout | undefined;
+  private nextTimetableAt = 0;
+  private stopped = false;
+  private busy = false;
+  private running: Promise<void> | undefined;
+  timetableError: string | null = null;
+  timetableFetchedAt: number | null = null;
+
+  constructor(private readonly o: LessonAgentOptions) {}
+
+  private get hubId(): string {
+    return hubBoxId(this.o.hubPublicKey);
+  }
+
+  token = (): Promise<string> => issueBoxToken(this.o.identity, { audience: this.hubId, ttlSeconds: 60, clock: this.o.clock });
+
+  start(): void {
+    const loop = () => {
+      if (this.stopped) return;
+      this.running = this.tick()
+        .catch((e: unknown) => this.o.log.warn({ err: (e as Error).message }, 'lesson agent round failed'))
+        .finally(() => {
+          this.running = undefined;
+          if (this.stopped) return;
+          this.tickTimer = setTimeout(loop, this.o.tickMs);
+          this.tickTimer.unref();
+        });
+    };
+    loop();
+  }
+
+  /** One round: refresh the timetable when due, then start and stop lesson links. */
+  async tick(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      if (Date.now() >= this.nextTimetableAt) await this.refreshTimetable();
+      const now = this.o.clock.now();
+      const due = new Set(this.o.lessons.list().filter((l) => this.isDue(l, now)).map((l) => l.id));
+      for (const id of due) if (!this.active.has(id)) this.begin(id);
+      for (const [id, a] of this.active) {
+        if (!due.has(id)) await this.end(id);
+        else if (!a.push && this.o.sfu.findRoom(classroomRoom(id, this.o.identity.boxId))?.publisher) a.push = this.startPush(id);
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private isDue(l: Lesson, now: number): boolean {
+    return l.status !== 'ended' && l.teachingPoints.includes(this.o.identity.boxId)
+      && now >= Date.parse(l.startsAt) - this.o.leadMs && now < Date.parse(l.endsAt);
+  }
+
+  async refreshTimetable(): Promise<void> {
+    this.nextTimetableAt = Date.now() + this.o.timetableIntervalMs;
+    try {
+      const res = await fetch(new URL('/api/peer/timetable', this.o.hubUrl), {
+        headers: { authorization: `Bearer ${await this.token()}` }, signal: AbortSignal.timeout(5000),
+      });
+      if (!res.ok) throw new Error(`hub answered ${res.status}`);
+      if (this.stopped) return;
+      const n = this.o.lessons.replaceTimetable(await res.json());
+      this.timetableError = null;
+      this.timetableFetchedAt = this.o.clock.now();
+      this.o.log.debug({ lessons: n }, 'timetable refreshed');
+    } catch (e) {
+      // Offline is normal at a teaching point: the copy in SQLite keeps working.
+      this.timetableError = (e as Error).message;
+      this.nextTimetableAt = Date.now() + Math.min(this.o.timetableIntervalMs, 5000);
+    }
+  }
+
+  private link(direction: 'pull' | 'push', localRoom: string, path: string): RemoteLink {
+    const link = new RemoteLink({
+      sfu: this.o.sfu, log: this.o.log, direction, localRoom, url: new URL(path, this.o.hubUrl).toString(), token: this.token,
+    });
+    link.start();
+    return link;
+  }
+
+  private begin(id: string): void {
+    this.o.log.info({ lessonId: id }, 'joining lesson links');
+    const pull = this.link('pull', broadcastRoom(id), `/whep/${encodeURIComponent(broadcastRoom(id))}`);
+    const control = new ControlUplink({
+      hubUrl: this.o.hubUrl, lessonId: id, control: this.o.control, token: this.token, log: this.o.log,
+    });
+    control.start();
+    this.active.set(id, { pull, push: undefined, control });
+  }
+
+  private startPush(id: string): RemoteLink {
+    const room = classroomRoom(id, this.o.identity.boxId);
+    return this.link('push', room, `/whip/${encodeURIComponent(room)}`);
+  }
+
+  private async end(id: string): Promise<void> {
+    const a = this.active.get(id);
+    if (!a) return;
+    this.active.delete(id);
+    a.control.stop();
+    await Promise.all([a.pull.stop(), a.push?.stop()]);
+    this.o.log.info({ lessonId: id }, 'left lesson links');
+  }
+
+  status(): LessonLinkStatus[] {
+    return [...this.active].map(([lessonId, a]) => ({
+      lessonId,
+      pull: { state: a.pull.state, connects: a.pull.connects, lastError: a.pull.lastError },
+      push: a.push ? { state: a.push.state, connects: a.push.connects, lastError: a.push.lastError } : null,
+      control: a.control.status(),
+    }));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.tickTimer);
+    // A round in flight finishes before the links (and then the database) are closed under it.
+    await this.running;
+    for (const id of [...this.active.keys()]) await this.end(id);
+  }
+}

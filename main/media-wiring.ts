@@ -1,0 +1,58 @@
+import type { Logger } from '../core/log.js';
+import type { OffsetClock } from '../core/clock.js';
+import type { Db } from '../core/store/database.js';
+import type { Identity } from '../core/identity.js';
+import type { ProvisionPayload } from '../core/config.js';
+import { Sfu, defaultSfuOptions, type SfuOptions } from '../media/sfu.js';
+import { defaultIce, type IceSettings } from '../media/peer-config.js';
+import { LessonStore } from '../media/lesson-store.js';
+import { MediaTokens } from '../media/media-tokens.js';
+import { ControlHub } from '../media/control-hub.js';
+import { LessonAgent, type LessonAgentOptions } from './lesson-agent.js';
+
+export interface MediaServices {
+  sfu: Sfu;
+  lessons: LessonStore;
+  tokens: MediaTokens;
+  control: ControlHub;
+  /** On a teaching point: follows the hub's timetable and keeps the lesson links up. */
+  agent: LessonAgent | undefined;
+  close(): Promise<void>;
+}
+
+export interface MediaWiringOptions {
+  db: Db;
+  clock: OffsetClock;
+  log: Logger;
+  identity: Identity;
+  provisioning: ProvisionPayload;
+  ice?: IceSettings;
+  sfu?: Partial<Omit<SfuOptions, 'log' | 'ice'>>;
+  agent?: Partial<Pick<LessonAgentOptions, 'leadMs' | 'timetableIntervalMs' | 'tickMs'>>;
+}
+
+/** The live-lesson services of a hub or teaching point, closed as one (links, sessions, timers). */
+export function createMediaServices(o: MediaWiringOptions): MediaServices {
+  const log = o.log.child({ room: 'media' });
+  const sfu = new Sfu({ ...defaultSfuOptions, ...o.sfu, log, ice: o.ice ?? defaultIce });
+  const lessons = new LessonStore(o.db, o.clock);
+  const tokens = new MediaTokens(o.db, o.clock);
+  const control = new ControlHub({ db: o.db, clock: o.clock, log: log.child({ part: 'control' }), lessons });
+  let agent: LessonAgent | undefined;
+  if (o.provisioning.role === 'teaching-point') {
+    agent = new LessonAgent({
+      sfu, lessons, control, clock: o.clock, identity: o.identity, log: log.child({ part: 'lesson-agent' }),
+      hubUrl: o.provisioning.hub.url, hubPublicKey: o.provisioning.hub.publicKey,
+      leadMs: 2 * 60_000, timetableIntervalMs: 10_000, tickMs: 1000, ...o.agent,
+    });
+    agent.start();
+  }
+  return {
+    sfu, lessons, tokens, control, agent,
+    async close() {
+      await agent?.stop();
+      control.close();
+      await sfu.close();
+    },
+  };
+}

@@ -1,0 +1,3 @@
+// The `ws` client ships without types here (@types/ws is not installed); control-uplink.ts wraps the
+// few calls it makes behind its own typed interface.
+declare module 'ws';

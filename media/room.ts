@@ -1,0 +1,61 @@
+import type { EgressPeer } from './egress.js';
+import type { MediaSource } from './ingest.js';
+
+/** One live stream on a box: at most one source (publisher or relay pull) fanned out to its subscribers. */
+export class Room {
+  private source: MediaSource | undefined;
+  private readonly subs = new Set<EgressPeer>();
+
+  constructor(readonly name: string) {}
+
+  get publisher(): MediaSource | undefined {
+    return this.source;
+  }
+
+  get subscribers(): ReadonlySet<EgressPeer> {
+    return this.subs;
+  }
+
+  get videoCodec(): string | undefined {
+    return this.source?.videoMime;
+  }
+
+  get empty(): boolean {
+    return !this.source && this.subs.size === 0;
+  }
+
+  /** Makes `peer` the source; returns the one it replaces (the caller closes it). */
+  setSource(peer: MediaSource): MediaSource | undefined {
+    const old = this.source;
+    old?.setSink(undefined);
+    this.source = peer;
+    for (const s of this.subs) s.resetSource();
+    peer.setSink({
+      video: (layer, pkt, key) => {
+        const layers = peer.layers();
+        for (const s of this.subs) s.forwardVideo(layer, layers, pkt, key, peer.videoMime, peer.layerRates());
+      },
+      audio: (pkt) => {
+        for (const s of this.subs) s.forwardAudio(pkt);
+      },
+    });
+    if (this.subs.size > 0) peer.requestKeyframe();
+    return old;
+  }
+
+  removeSource(peer: MediaSource): void {
+    if (this.source !== peer) return;
+    peer.setSink(undefined);
+    this.source = undefined;
+  }
+
+  addSubscriber(sub: EgressPeer): void {
+    this.subs.add(sub);
+    sub.onKeyframeNeeded = (layer) => this.source?.requestKeyframe(layer);
+    this.source?.requestKeyframe();
+  }
+
+  removeSubscriber(sub: EgressPeer): void {
+    this.subs.delete(sub);
+  }
+}

@@ -1,0 +1,47 @@
+// Each subscriber sees one continuous RTP stream even when its source changes (a simulcast layer
+// switch, a publisher that reconnects, a relay that re-pulls): sequence numbers and timestamps are
+// rewritten per subscriber so the browser's jitter buffer never sees a jump backwards.
+
+export interface RewrittenHeader {
+  sequenceNumber: number;
+  timestamp: number;
+}
+
+export class RtpRewriter {
+  private source: number | undefined;
+  private seqOffset = 0;
+  private tsOffset = 0;
+  private lastOutSeq: number | undefined;
+  private lastOutTs: number | undefined;
+  private lastOutAtMs = 0;
+
+  constructor(private readonly clockRate: number) {}
+
+  /** Maps one packet of `source` (an SSRC, or any key naming the stream) onto the output stream. */
+  rewrite(source: number, seq: number, ts: number, nowMs: number): RewrittenHeader {
+    if (source !== this.source) {
+      this.source = source;
+      if (this.lastOutSeq === undefined || this.lastOutTs === undefined) {
+        this.seqOffset = 0;
+        this.tsOffset = 0;
+      } else {
+        // Continue right after the last packet sent; advance the timestamp by the wall time that passed.
+        const elapsedTicks = Math.max(1, Math.round(((nowMs - this.lastOutAtMs) * this.clockRate) / 1000));
+        this.seqOffset = (this.lastOutSeq + 1 - seq) & 0xffff;
+        this.tsOffset = (this.lastOutTs + elapsedTicks - ts) >>> 0;
+      }
+    }
+    const out = { sequenceNumber: (seq + this.seqOffset) & 0xffff, timestamp: (ts + this.tsOffset) >>> 0 };
+    if (this.lastOutSeq === undefined || seqNewer(out.sequenceNumber, this.lastOutSeq)) {
+      this.lastOutSeq = out.sequenceNumber;
+      this.lastOutTs = out.timestamp;
+      this.lastOutAtMs = nowMs;
+    }
+    return out;
+  }
+}
+
+/** True when a is after b in 16-bit sequence space. */
+export function seqNewer(a: number, b: number): boolean {
+  return a !== b && ((a - b) & 0xffff) < 0x8000;
+}

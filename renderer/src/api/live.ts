@@ -1,0 +1,183 @@
+// Live media with the box (WHIP publish / WHEP play, non-trickle: the box does no trickle ICE) and the
+// lesson control channel (WebSocket). Everything goes to this box only; it relays to and from the hub.
+import type { ControlDraft, ControlFrame, ControlEvent, ControlType } from '../../../core/contract/lesson.js';
+import { ApiError } from './http.js';
+
+function gathered(pc: RTCPeerConnection, timeoutMs = 3000): Promise<void> {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => { pc.removeEventListener('icegatheringstatechange', check); clearTimeout(timer); resolve(); };
+    const check = () => { if (pc.iceGatheringState === 'complete') done(); };
+    const timer = setTimeout(done, timeoutMs);
+    pc.addEventListener('icegatheringstatechange', check);
+  });
+}
+
+/** One WHIP or WHEP session; close() sends DELETE to its Location and closes the peer connection. */
+export class MediaSession {
+  private location: string | null = null;
+  private constructor(readonly pc: RTCPeerConnection) {}
+
+  static async start(kind: 'whip' | 'whep', room: string, token: string, prepare: (pc: RTCPeerConnection) => void): Promise<MediaSession> {
+    const pc = new RTCPeerConnection({ iceServers: [] });
+    const s = new MediaSession(pc);
+    try {
+      prepare(pc);
+      await pc.setLocalDescription(await pc.createOffer());
+      await gathered(pc);
+      let res: Response;
+      try {
+        res = await fetch(`/${kind}/${encodeURIComponent(room)}`, {
+          method: 'POST', headers: { 'content-type': 'application/sdp', authorization: `Bearer ${token}` }, body: pc.localDescription?.sdp ?? '',
+        });
+      } catch {
+        throw new ApiError('E_OFFLINE', 0, 'the box did not answer');
+      }
+      if (res.status !== 201) {
+        const body = (await res.json().catch(() => ({}))) as { code?: string; message?: string };
+        throw new ApiError(body.code ?? 'E_MEDIA_UNAVAILABLE', res.status, body.message ?? `HTTP ${res.status}`);
+      }
+      const loc = res.headers.get('location');
+      s.location = loc && loc.startsWith('/') ? loc : null;
+      await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
+      return s;
+    } catch (e) {
+      await s.close();
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    const loc = this.location;
+    this.location = null;
+    this.pc.close();
+    if (loc) await fetch(loc, { method: 'DELETE' }).catch(() => undefined);
+  }
+}
+
+export function playRoom(room: string, token: string, onStream: (s: MediaStream) => void): Promise<MediaSession> {
+  return MediaSession.start('whep', room, token, (pc) => {
+    pc.addTransceiver('video', { direction: 'recvonly' });
+    pc.addTransceiver('audio', { direction: 'recvonly' });
+    const stream = new MediaStream();
+    pc.addEventListener('track', (ev) => { stream.addTrack(ev.track); onStream(stream); });
+  });
+}
+
+export function publishRoom(room: string, token: string, stream: MediaStream): Promise<MediaSession> {
+  return MediaSession.start('whip', room, token, (pc) => {
+    for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: 'sendonly' });
+  });
+}
+
+const SEQ_KEY = 'box.control.seq';
+
+/** Per-sender sequence numbers must grow across reloads, or the box would drop new messages as resends. */
+function nextSeq(sender: string): number {
+  let last = 0;
+  try { last = Number(localStorage.getItem(`${SEQ_KEY}.${sender}`)) || 0; } catch { /* none stored */ }
+  const seq = Math.max(last + 1, Date.now());
+  try { localStorage.setItem(`${SEQ_KEY}.${sender}`, String(seq)); } catch { /* kept in memory only */ }
+  return seq;
+}
+
+/**
+ * The lesson's control channel on this box: replays the timeline, then follows it; messages sent are
+ * resent after a reconnect until the box acks them.
+ */
+export class ControlChannel {
+  private ws: WebSocket | null = null;
+  private lastId = 0;
+  private closed = false;
+  private readonly unacked = new Map<number, ControlDraft>();
+  private retry: ReturnType<typeof setTimeout> | undefined;
+  connected = false;
+
+  constructor(private readonly lessonId: string, private readonly token: string, readonly sender: string,
+    private readonly onEvent: (e: ControlEvent) => void, private readonly onState: (connected: boolean) => void = () => undefined) {
+    this.open();
+  }
+
+  private open(): void {
+    if (this.closed) return;
+    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const ws = new WebSocket(`${proto}//${location.host}/api/lessons/${encodeURIComponent(this.lessonId)}/control?token=${encodeURIComponent(this.token)}`);
+    this.ws = ws;
+    ws.onopen = () => {
+      this.connected = true;
+      this.onState(true);
+      this.frame({ t: 'hello', sender: this.sender, since: this.lastId });
+      for (const msg of this.unacked.values()) this.frame({ t: 'send', msg });
+    };
+    ws.onmessage = (m) => {
+      let f: ControlFrame;
+      try { f = JSON.parse(String(m.data)) as ControlFrame; } catch { return; }
+      if (f.t === 'event' && f.event.id > this.lastId) { this.lastId = f.event.id; this.onEvent(f.event); }
+      if (f.t === 'ack' && f.sender === this.sender) this.unacked.delete(f.seq);
+    };
+    ws.onclose = () => {
+      this.connected = false;
+      this.onState(false);
+      if (!this.closed) this.retry = setTimeout(() => this.open(), 1500);
+    };
+  }
+
+  private frame(f: ControlFrame): void {
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(f));
+  }
+
+  send(type: ControlType, body: Record<string, unknown>): void {
+    const msg: ControlDraft = { sender: this.sender, seq: nextSeq(this.sender), type, body };
+    this.unacked.set(msg.seq, msg);
+    this.frame({ t: 'send', msg });
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.retry);
+    this.ws?.close();
+  }
+}
+
+/** What the timeline says now: page, strokes of the page, raised hands, mutes, spotlight, lesson state. */
+export interface LessonView {
+  item: string | null;
+  page: number;
+  strokes: Array<{ page: number; points: Array<[number, number]>; color: string; width: number }>;
+  hands: Record<string, boolean>;
+  muted: Record<string, boolean>;
+  spotlight: string | null;
+  state: 'waiting' | 'started' | 'ended';
+}
+
+export function emptyView(): LessonView {
+  return { item: null, page: 1, strokes: [], hands: {}, muted: {}, spotlight: null, state: 'waiting' };
+}
+
+export function applyEvent(v: LessonView, e: ControlEvent): void {
+  const b = e.body;
+  switch (e.type) {
+    case 'page':
+      if (typeof b.item === 'string') v.item = b.item;
+      if (typeof b.page === 'number') v.page = b.page;
+      break;
+    case 'stroke':
+      if (Array.isArray(b.points)) {
+        v.strokes.push({ page: typeof b.page === 'number' ? b.page : v.page, points: b.points as Array<[number, number]>,
+          color: typeof b.color === 'string' ? b.color : '#d92d20', width: typeof b.width === 'number' ? b.width : 4 });
+      }
+      break;
+    case 'hand':
+      v.hands[e.sender] = b.raised === true;
+      break;
+    case 'mute':
+      if (typeof b.target === 'string') v.muted[b.target] = b.muted === true;
+      break;
+    case 'spotlight':
+      v.spotlight = typeof b.target === 'string' ? b.target : null;
+      break;
+    case 'lesson':
+      if (b.state === 'started' || b.state === 'ended') v.state = b.state;
+      break;
+  }
+}

@@ -1,0 +1,164 @@
+// The hub console: start and end the lesson (camera sent with WHIP to this box), a grid of the teaching
+// points (their classrooms played with WHEP from this box, link state, raised hands), mute and spotlight,
+// courseware page control and pen.
+import { computed, defineComponent, h, onBeforeUnmount, onMounted, reactive, ref, shallowRef } from 'vue';
+import type { Lesson } from '../../../core/contract/lesson.js';
+import { broadcastRoom, classroomRoom } from '../../../core/contract/lesson.js';
+import { roomMicConstraints } from '../../../core/contract/hardware.js';
+import { box } from '../api/box.js';
+import { nextLesson, timetable, todays } from '../api/lessons.js';
+import { libraryFileUrl } from '../api/library.js';
+import { applyEvent, ControlChannel, emptyView, playRoom, publishRoom, type MediaSession } from '../api/live.js';
+import { mediaToken } from '../api/media.js';
+import { Courseware } from '../components/Courseware.js';
+import { LiveVideo } from '../components/LiveVideo.js';
+import { errorWords } from '../errors.js';
+import { language, t } from '../i18n.js';
+import { button, formatTime, note } from '../ui.js';
+
+interface Tile { stream: MediaStream | null; session: MediaSession | null; playing: boolean }
+
+export const Console = defineComponent({
+  name: 'ConsoleScreen',
+  setup() {
+    const lesson = ref<Lesson | null>(null);
+    const state = ref<'loading' | 'unauthorised' | 'none' | 'ready' | 'error'>('loading');
+    const problem = ref<string | null>(null);
+    const view = reactive(emptyView());
+    const tiles = reactive<Record<string, Tile>>({});
+    const camera = shallowRef<MediaStream | null>(null);
+    const pen = ref(false);
+    const fileUrl = ref<string | null>(null);
+    let publish: MediaSession | null = null;
+    let control: ControlChannel | null = null;
+    let closed = false;
+    const timers: Array<ReturnType<typeof setTimeout>> = [];
+    const token = () => mediaToken.value?.token ?? '';
+    const me = () => box.health?.boxId ?? 'hub-console';
+
+    const watchTile = async (l: Lesson, tp: string) => {
+      const tile = tiles[tp] ?? (tiles[tp] = { stream: null, session: null, playing: false });
+      while (!closed && !tile.session) {
+        try {
+          tile.session = await playRoom(classroomRoom(l.id, tp), token(), (s) => { tile.stream = s; });
+          tile.session.pc.addEventListener('connectionstatechange', () => {
+            const st = tile.session?.pc.connectionState;
+            if (st === 'failed' || st === 'closed') { void tile.session?.close(); tile.session = null; tile.playing = false; if (!closed) void watchTile(l, tp); }
+          });
+        } catch {
+          // The classroom arrives once that teaching point has joined: keep trying.
+          await new Promise((r) => timers.push(setTimeout(r, 2000)));
+        }
+      }
+    };
+
+    onMounted(async () => {
+      if (!mediaToken.value) { state.value = 'unauthorised'; return; }
+      const out = await timetable();
+      if (out.state === 'unauthorised') { state.value = 'unauthorised'; return; }
+      if (out.state !== 'ready') { state.value = 'error'; problem.value = out.state === 'error' ? errorWords(out.error) : t('console.unavailable'); return; }
+      const l = nextLesson(todays(out.data.lessons, new Date()), new Date()) ?? null;
+      lesson.value = l;
+      state.value = l ? 'ready' : 'none';
+      if (!l) return;
+      control = new ControlChannel(l.id, token(), me(), (e) => {
+        applyEvent(view, e);
+        if (e.type === 'page' && typeof e.body.item === 'string') void libraryFileUrl(e.body.item).then((u) => { fileUrl.value = u; });
+      });
+      for (const tp of l.teachingPoints) void watchTile(l, tp);
+    });
+
+    const start = async () => {
+      const l = lesson.value;
+      if (!l) return;
+      problem.value = null;
+      try {
+        camera.value = await navigator.mediaDevices.getUserMedia({ video: { width: 1280, height: 720 }, audio: roomMicConstraints() });
+        publish = await publishRoom(broadcastRoom(l.id), token(), camera.value);
+        control?.send('lesson', { state: 'started' });
+        const first = l.courseware[0];
+        if (first) control?.send('page', { item: first, page: 1 });
+      } catch (e) {
+        problem.value = errorWords(e);
+      }
+    };
+
+    const stopMedia = async () => {
+      camera.value?.getTracks().forEach((tr) => tr.stop());
+      camera.value = null;
+      await publish?.close();
+      publish = null;
+    };
+
+    const end = async () => {
+      control?.send('lesson', { state: 'ended' });
+      await stopMedia();
+    };
+
+    onBeforeUnmount(() => {
+      closed = true;
+      timers.forEach(clearTimeout);
+      control?.close();
+      void stopMedia();
+      for (const tile of Object.values(tiles)) void tile.session?.close();
+    });
+
+    const page = (delta: number) => control?.send('page', { item: view.item ?? lesson.value?.courseware[0] ?? null, page: Math.max(1, view.page + delta) });
+    const live = computed(() => view.state === 'started');
+
+    return () => {
+      const l = lesson.value;
+      if (state.value !== 'ready' || !l) {
+        return h('div', { class: 'screen console', 'data-testid': 'screen-console' }, [
+          h('h1', t('console.title')),
+          state.value === 'unauthorised' ? note(t('home.screenNotAuthorised'), 'warn', 'screen-unauthorised') : null,
+          state.value === 'none' ? note(t('console.noLesson'), 'info', 'no-lesson') : null,
+          state.value === 'error' && problem.value ? note(problem.value, 'warn') : null,
+        ]);
+      }
+      return h('div', { class: 'screen console', 'data-testid': 'screen-console' }, [
+        h('div', { class: 'lesson-top' }, [
+          h('h1', `${formatTime(l.startsAt, language.value)} ${l.grade} ${l.subject} · ${l.title}`),
+          live.value
+            ? button(t('console.end'), () => void end(), { kind: 'danger', testid: 'end-lesson' })
+            : button(t('console.start'), () => void start(), { kind: 'primary', testid: 'start-lesson' }),
+        ]),
+        problem.value ? note(problem.value, 'warn', 'console-problem') : null,
+        h('div', { class: 'console-grid' }, [
+          h('div', { class: 'console-main' }, [
+            h(Courseware, { view, fileUrl: fileUrl.value, pen: pen.value,
+              onStroke: (points: Array<[number, number]>) => control?.send('stroke', { page: view.page, points, color: '#d92d20', width: 4 }) }),
+            h('div', { class: 'row' }, [
+              button(t('console.prevPage'), () => page(-1), { disabled: view.page <= 1, testid: 'page-prev' }),
+              h('span', { 'data-testid': 'console-page' }, t('lesson.page', { page: view.page })),
+              button(t('console.nextPage'), () => page(1), { testid: 'page-next' }),
+              button(t('console.pen'), () => { pen.value = !pen.value; }, { pressed: pen.value, testid: 'pen' }),
+            ]),
+            h('div', { class: 'self-view' }, [h(LiveVideo, { stream: camera.value, label: t('lesson.selfView'), muted: true, testid: 'hub-self' })]),
+          ]),
+          h('section', { class: 'points', 'aria-label': t('console.points') }, [
+            h('h2', t('console.points')),
+            l.teachingPoints.length === 0 ? note(t('console.noPoints')) : null,
+            h('ul', { class: 'point-grid' }, l.teachingPoints.map((tp) => {
+              const tile = tiles[tp];
+              const hand = view.hands[tp] === true;
+              const muted = view.muted[tp] === true;
+              return h('li', { class: ['point', view.spotlight === tp ? 'spotlit' : ''], 'data-testid': `point-${tp}`, 'data-hand': String(hand), 'data-playing': String(tile?.playing ?? false) }, [
+                h(LiveVideo, { stream: tile?.stream ?? null, label: tp, muted, onPlaying: () => { if (tile) tile.playing = true; } }),
+                h('p', { class: 'point-name' }, [
+                  h('span', tp.slice(0, 12)),
+                  h('span', { class: ['chip', tile?.playing ? 'chip-ok' : 'chip-warn'] }, tile?.playing ? t('status.connected') : t('status.joining')),
+                  hand ? h('span', { class: 'chip chip-hand', role: 'status', 'data-testid': `hand-${tp}` }, `✋ ${t('console.handRaised')}`) : null,
+                ]),
+                h('div', { class: 'row' }, [
+                  button(muted ? t('console.unmute') : t('console.mute'), () => control?.send('mute', { target: tp, muted: !muted }), { pressed: muted }),
+                  button(t('console.spotlight'), () => control?.send('spotlight', { target: view.spotlight === tp ? null : tp }), { pressed: view.spotlight === tp }),
+                ]),
+              ]);
+            })),
+          ]),
+        ]),
+      ]);
+    };
+  },
+});

@@ -1,0 +1,561 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import WebTorrent, { type Torrent } from 'webtorrent';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/log.js';
+import { BoxError, isBoxError } from '../core/errors.js';
+import { fsyncDir } from '../core/atomic-file.js';
+import { CatalogStore } from './catalog-store.js';
+import { verifyManifest, type CatalogItem, type SignedManifest } from './manifest.js';
+import { storeLayout, type StoreLayout } from './store-layout.js';
+import { torrentInfo, retargetTorrent, fullBitfield, countBits } from './torrent-files.js';
+import { sha256File } from './file-hash.js';
+import { bandwidthPlan, type BandwidthInputs, type BandwidthPlan } from './bandwidth.js';
+import { chooseEvictions, freeBytes, shortfall } from './storage.js';
+import type { SyncPreferences } from './preferences.js';
+import { makeThumbnail } from './thumbnails.js';
+import { limitOriginSlots } from './origin-choker.js';
+
+export type BandwidthSettings = Omit<BandwidthInputs, 'linkKbps' | 'lessonActive' | 'minuteOfDay'> & { lanDiscovery: boolean };
+
+/** Item ids some other part of the box needs soon (the courseware of upcoming lessons). */
+export type WantedProvider = () => Iterable<string>;
+
+export interface SyncEngineOptions {
+  store: CatalogStore;
+  storeDir: string;
+  clock: Clock;
+  log: Logger;
+  publisherKeys: readonly string[];
+  toleranceMs: number;
+  /** Catalogue sources every box of this role asks (a teaching point: its hub). */
+  defaultSources: string[];
+  /** This box's own tracker (hub and seed run one); its boxes announce there too. */
+  ownTracker: () => string | null;
+  bandwidth: () => BandwidthSettings;
+  prefs: () => SyncPreferences;
+  /** The seed adopts what `box publish` wrote into its store folder. */
+  adoptPublished: boolean;
+  /** On the origin (the seed): peers unchoked at once, so each piece leaves the origin about once per swarm. 0 = all. */
+  originSlots?: number;
+  torrentPort?: number;
+  tickMs?: number;
+  manifestIntervalMs?: number;
+}
+
+interface Active {
+  torrent: Torrent;
+  mode: 'download' | 'seed';
+  item: CatalogItem;
+  webSeeded: boolean;
+  lastProgressAt: number;
+  dirty: boolean;
+  finishing: boolean;
+}
+
+export interface SyncStatus {
+  manifestVersion: number | null;
+  highestVersion: number;
+  lastRefresh: { at: number; source: string | null; ok: boolean; code?: string; message?: string } | null;
+  plan: BandwidthPlan;
+  lessonActive: boolean;
+  torrentPort: number | null;
+  bytesDownloadedThisRun: number;
+  bytesUploadedThisRun: number;
+  downloads: Array<{ itemId: string; infohash: string; progress: number; peers: number; webSeeded: boolean }>;
+  seeding: number;
+  waiting: Array<{ infohash: string; code: string | null; message: string | null }>;
+  usedBytes: number;
+}
+
+/** Destroys a torrent (keeping its files); resolves even if it was already destroyed, which never calls back. */
+function destroyTorrent(t: Torrent): Promise<void> {
+  if ((t as unknown as { destroyed?: boolean }).destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 10_000);
+    t.destroy({ destroyStore: false }, () => { clearTimeout(timer); resolve(); });
+  });
+}
+
+const hasCode = (e: unknown, code: string) => (e as NodeJS.ErrnoException)?.code === code || String((e as Error)?.message ?? '').includes(code);
+
+/**
+ * The box's BitTorrent side: fetches and checks catalogue manifests, downloads the items this box
+ * wants (peers first, web seeds as fallback), verifies each file and moves it into the store
+ * atomically, seeds what it holds to other boxes, and keeps within the bandwidth and storage policy.
+ */
+export class SyncEngine {
+  readonly layout: StoreLayout;
+  private client: WebTorrent | undefined;
+  private readonly active = new Map<string, Active>();
+  private readonly wanted = new Set<WantedProvider>();
+  private lessonActive = false;
+  private timer: NodeJS.Timeout | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  /** Aborts in-flight HTTP calls when the box closes, so a stop never waits for a slow source. */
+  private readonly abort = new AbortController();
+  private ticking: Promise<void> | undefined;
+  private lastManifestCheck = 0;
+  private lastRefresh: SyncStatus['lastRefresh'] = null;
+  private plan: BandwidthPlan = { paused: false, downloadBps: -1, uploadBps: -1, reason: 'open' };
+  private downloadedThisRun = 0;
+  private uploadedThisRun = 0;
+  private readonly log: Logger;
+
+  constructor(private readonly o: SyncEngineOptions) {
+    this.layout = storeLayout(o.storeDir);
+    this.log = o.log;
+    for (const d of [this.layout.files, this.layout.partial, this.layout.torrents, this.layout.thumbs]) mkdirSync(d, { recursive: true });
+  }
+
+  private signal(ms: number): AbortSignal {
+    return AbortSignal.any([AbortSignal.timeout(ms), this.abort.signal]);
+  }
+
+  get store(): CatalogStore {
+    return this.o.store;
+  }
+
+  start(): void {
+    const bw = this.o.bandwidth();
+    // A private, offline swarm: no DHT, no NAT punching, TCP only (uTP delays the first byte by tens of seconds).
+    this.client = new WebTorrent({
+      dht: false, lsd: bw.lanDiscovery, utp: false, natUpnp: false, natPmp: false, webSeeds: true,
+      torrentPort: this.o.torrentPort ?? 0, maxConns: 60,
+    });
+    this.client.on('error', (e: unknown) => this.log.warn({ err: String((e as Error)?.message ?? e) }, 'torrent client error'));
+    this.flushTimer = setInterval(() => this.flushProgress(), 1000);
+    this.flushTimer.unref();
+    this.schedule(0);
+  }
+
+  addWantedProvider(p: WantedProvider): () => void {
+    this.wanted.add(p);
+    return () => this.wanted.delete(p);
+  }
+
+  /** A live lesson has priority on the link: sync drops to its share or pauses, within about a second. */
+  setLessonActive(active: boolean): void {
+    if (this.lessonActive === active) return;
+    this.lessonActive = active;
+    this.applyBandwidth();
+  }
+
+  /** Runs one round now (manifest, seeding, downloads); the loop calls it and tests may too. */
+  tick(opts: { refresh?: boolean } = {}): Promise<void> {
+    if (!this.ticking) {
+      this.ticking = this.round(opts.refresh ?? false).catch((e: unknown) => {
+        this.log.error({ err: (e as Error).message }, 'sync round failed');
+      }).finally(() => { this.ticking = undefined; });
+    }
+    return this.ticking;
+  }
+
+  private schedule(ms: number): void {
+    if (this.closed) return;
+    this.timer = setTimeout(() => {
+      void this.tick().finally(() => this.schedule(this.o.tickMs ?? 3000));
+    }, ms);
+    this.timer.unref();
+  }
+
+  private async round(forceRefresh: boolean): Promise<void> {
+    if (this.o.adoptPublished) await this.adoptPublished();
+    const now = Date.now();
+    if (forceRefresh || now - this.lastManifestCheck >= (this.o.manifestIntervalMs ?? this.o.prefs().manifestIntervalMs)) {
+      this.lastManifestCheck = now;
+      await this.refreshManifest().catch(() => undefined);
+    }
+    this.applyBandwidth();
+    this.seedHeld();
+    if (!this.plan.paused) await this.startDownloads();
+    this.webSeedFallback();
+  }
+
+  sources(): string[] {
+    return [...new Set([...this.o.defaultSources, ...this.o.prefs().sources].map((s) => s.replace(/\/$/, '')))];
+  }
+
+  private trackers(): string[] {
+    const own = this.o.ownTracker();
+    return [...new Set([...(own ? [own] : []), ...this.sources().map((s) => `${s}/announce`)])];
+  }
+
+  // ---------- manifest ----------
+
+  /** Checks a manifest and, when it is newer, makes it this box's catalogue. A refusal changes nothing. */
+  acceptManifest(raw: string, source: string | null): { accepted: boolean; manifest: SignedManifest } {
+    const manifest = verifyManifest(raw, {
+      publisherKeys: this.o.publisherKeys, clock: this.o.clock, toleranceMs: this.o.toleranceMs, highestVersion: this.store.highestVersion(),
+    });
+    const current = this.store.currentManifest();
+    if (current && manifest.payload.version === this.store.highestVersion()) return { accepted: false, manifest };
+    this.store.acceptManifest(manifest, raw, source);
+    this.log.info({ version: manifest.payload.version, items: manifest.payload.items.length, source }, 'catalogue manifest accepted');
+    return { accepted: true, manifest };
+  }
+
+  /** Asks each source for its manifest; the first that answers decides. */
+  async refreshManifest(): Promise<{ source: string; version: number; accepted: boolean } | undefined> {
+    let lastErr: unknown;
+    for (const src of this.sources()) {
+      let raw: string;
+      try {
+        const res = await fetch(`${src}/catalog/manifest.json`, { signal: this.signal(10_000) });
+        if (res.status === 404) continue;
+        if (!res.ok) throw new BoxError('E_CATALOG_SOURCE', `${src} answered ${res.status} for its manifest.`);
+        raw = await res.text();
+      } catch (e) {
+        lastErr = isBoxError(e) ? e : new BoxError('E_CATALOG_SOURCE', `${src} could not be reached (${(e as Error).message}).`);
+        continue;
+      }
+      try {
+        const { accepted, manifest } = this.acceptManifest(raw, src);
+        this.lastRefresh = { at: this.o.clock.now(), source: src, ok: true };
+        return { source: src, version: manifest.payload.version, accepted };
+      } catch (e) {
+        const be = isBoxError(e) ? e : new BoxError('E_INTERNAL', (e as Error).message);
+        this.lastRefresh = { at: this.o.clock.now(), source: src, ok: false, code: be.code, message: be.message };
+        this.log.warn({ source: src, code: be.code }, 'catalogue manifest refused');
+        throw be;
+      }
+    }
+    if (lastErr) {
+      const be = lastErr as BoxError;
+      this.lastRefresh = { at: this.o.clock.now(), source: null, ok: false, code: be.code, message: be.message };
+      throw be;
+    }
+    return undefined;
+  }
+
+  private async adoptPublished(): Promise<void> {
+    if (!existsSync(this.layout.manifest)) return;
+    const raw = readFileSync(this.layout.manifest, 'utf8');
+    let res;
+    try {
+      res = this.acceptManifest(raw, null);
+    } catch (e) {
+      if (isBoxError(e) && e.code === 'E_MANIFEST_ROLLBACK') return;
+      this.log.error({ code: (e as BoxError).code, err: (e as Error).message }, 'published manifest refused');
+      return;
+    }
+    if (!res.accepted) return;
+    for (const it of res.manifest.payload.items) {
+      // The torrent is served even when the file is held elsewhere (another seeder, a third-party client).
+      if (existsSync(this.layout.torrentFile(it.infohash))) this.store.saveTorrent(it.infohash, readFileSync(this.layout.torrentFile(it.infohash)));
+      if (this.store.local(it.infohash)?.state === 'complete') continue;
+      const file = join(this.layout.fileDir(it.infohash), it.fileName);
+      if (!existsSync(file) || statSync(file).size !== it.size || !this.store.torrent(it.infohash)) continue;
+      this.store.startLocal(it.infohash, it.size);
+      this.store.markComplete(it.infohash);
+      this.store.setPinned(it.infohash, true);
+      void this.thumbnail(it);
+    }
+  }
+
+  // ---------- selection ----------
+
+  /** What this box should hold: its subscriptions, its pins, and what other rooms ask for. */
+  wantedItems(): CatalogItem[] {
+    const p = this.o.prefs();
+    const extra = new Set<string>(p.pinnedItems);
+    for (const provider of this.wanted) for (const id of provider()) extra.add(id);
+    const grades = p.subscriptions.grades ? new Set(p.subscriptions.grades) : null;
+    const subjects = p.subscriptions.subjects ? new Set(p.subscriptions.subjects) : null;
+    const urgent: CatalogItem[] = [];
+    const rest: CatalogItem[] = [];
+    for (const it of this.store.iterateItems()) {
+      if (extra.has(it.id)) urgent.push(it);
+      else if ((!grades || grades.has(it.grade)) && (!subjects || subjects.has(it.subject))) rest.push(it);
+    }
+    return [...urgent, ...rest];
+  }
+
+  private protectedIds(): Set<string> {
+    const ids = new Set<string>(this.o.prefs().pinnedItems);
+    for (const provider of this.wanted) for (const id of provider()) ids.add(id);
+    return ids;
+  }
+
+  // ---------- bandwidth ----------
+
+  private applyBandwidth(): void {
+    const bw = this.o.bandwidth();
+    const d = new Date(this.o.clock.now());
+    this.plan = bandwidthPlan({ ...bw, linkKbps: this.o.prefs().linkKbps, lessonActive: this.lessonActive, minuteOfDay: d.getHours() * 60 + d.getMinutes() });
+    if (!this.client) return;
+    this.client.throttleDownload(this.plan.paused ? -1 : this.plan.downloadBps);
+    this.client.throttleUpload(this.plan.uploadBps);
+    if (this.plan.paused) {
+      // Paused downloads leave the client; their verified pieces are in the bitfield, so nothing is lost.
+      for (const [ih, a] of this.active) if (a.mode === 'download' && !a.finishing) void this.stopActive(ih);
+    }
+  }
+
+  // ---------- seeding ----------
+
+  private seedHeld(): void {
+    if (!this.client) return;
+    for (const row of this.store.allLocal()) {
+      if (row.state !== 'complete' || this.active.has(row.infohash)) continue;
+      const item = this.store.itemsByInfohash(row.infohash)[0];
+      const buf = this.torrentBytes(row.infohash);
+      if (!item || !buf) continue;
+      if (!existsSync(join(this.layout.fileDir(row.infohash), item.fileName))) {
+        this.log.warn({ infohash: row.infohash }, 'a held file is gone; fetching it again');
+        this.store.forget(row.infohash);
+        continue;
+      }
+      void this.addTorrent(item, buf, 'seed');
+    }
+  }
+
+  private torrentBytes(ih: string): Buffer | undefined {
+    const b = this.store.torrent(ih);
+    if (b) return b;
+    if (existsSync(this.layout.torrentFile(ih))) return readFileSync(this.layout.torrentFile(ih));
+    return undefined;
+  }
+
+  private async fetchTorrent(item: CatalogItem): Promise<Buffer> {
+    const have = this.torrentBytes(item.infohash);
+    if (have) return have;
+    for (const src of this.sources()) {
+      try {
+        const res = await fetch(`${src}/catalog/torrents/${item.infohash}.torrent`, { signal: this.signal(10_000) });
+        if (!res.ok) continue;
+        const raw = new Uint8Array(await res.arrayBuffer());
+        // The infohash is in the signed manifest: a torrent that does not hash to it is refused.
+        if ((await torrentInfo(raw)).infoHash !== item.infohash) continue;
+        const clean = Buffer.from(await retargetTorrent(raw, [], []));
+        this.store.saveTorrent(item.infohash, clean);
+        return clean;
+      } catch {
+        continue;
+      }
+    }
+    throw new BoxError('E_CATALOG_SOURCE', `No source has the torrent of ${item.id}.`);
+  }
+
+  private addTorrent(item: CatalogItem, buf: Buffer, mode: 'download' | 'seed'): Promise<Torrent> {
+    const client = this.client!;
+    const ih = item.infohash;
+    const dir = mode === 'seed' ? this.layout.fileDir(ih) : this.layout.partialDir(ih);
+    mkdirSync(dir, { recursive: true });
+    const row = this.store.local(ih);
+    return new Promise((resolve) => {
+      const pieces = Math.ceil(item.size / (256 * 1024));
+      const bitfield = mode === 'seed' ? fullBitfield(pieces) : row?.bitfield ? new Uint8Array(row.bitfield) : undefined;
+      const t = client.add(buf, { path: dir, announce: this.trackers(), strategy: 'rarest', private: true, ...(bitfield ? { bitfield } : {}) });
+      const a: Active = { torrent: t, mode, item, webSeeded: false, lastProgressAt: Date.now(), dirty: false, finishing: false };
+      this.active.set(ih, a);
+      t.on('wire', (wire) => {
+        wire.on('download', (n: number) => { this.downloadedThisRun += n; a.lastProgressAt = Date.now(); });
+        wire.on('upload', (n: number) => { this.uploadedThisRun += n; });
+      });
+      t.on('verified', () => { a.dirty = true; });
+      if (mode === 'seed' && (this.o.originSlots ?? 0) > 0) {
+        const stop = limitOriginSlots(t, this.o.originSlots!);
+        t.once('close', stop);
+      }
+      t.on('error', (e: unknown) => this.onTorrentError(ih, t, e));
+      t.on('ready', () => resolve(t));
+      if (mode === 'download') t.on('done', () => { void this.finish(ih); });
+    });
+  }
+
+  // ---------- downloads ----------
+
+  private async startDownloads(): Promise<void> {
+    const p = this.o.prefs();
+    let running = [...this.active.values()].filter((a) => a.mode === 'download').length;
+    if (running >= p.maxActiveDownloads) return;
+    for (const item of this.wantedItems()) {
+      if (running >= p.maxActiveDownloads || this.closed || this.plan.paused) break;
+      if (this.active.has(item.infohash)) continue;
+      const row = this.store.local(item.infohash);
+      if (row?.state === 'complete') continue;
+      if (!this.makeRoom(item, row ? (row.verifiedPieces * 256 * 1024) : 0)) continue;
+      try {
+        const buf = await this.fetchTorrent(item);
+        if (this.closed) return;
+        this.store.startLocal(item.infohash, item.size);
+        this.store.markError(item.infohash, null, null);
+        running++;
+        void this.addTorrent(item, buf, 'download');
+      } catch (e) {
+        this.store.startLocal(item.infohash, item.size);
+        this.store.markError(item.infohash, (e as BoxError).code ?? 'E_INTERNAL', (e as Error).message);
+        // The sources are down or slow: try again next round instead of waiting on every item now.
+        break;
+      }
+    }
+  }
+
+  /** Frees space by evicting least-recently-used unpinned items; false (and a clear error) when it cannot. */
+  private makeRoom(item: CatalogItem, haveBytes: number): boolean {
+    const p = this.o.prefs();
+    const need = Math.max(0, item.size - haveBytes);
+    const inputs = { usedBytes: this.store.usedBytes() - (this.store.local(item.infohash)?.size ?? 0), quotaBytes: p.quotaBytes, reserveBytes: p.reserveBytes, freeBytes: freeBytes(this.layout.root) };
+    // The quota counts whole items; the disk check only what is still to come.
+    const missing = Math.max(inputs.quotaBytes === null ? 0 : inputs.usedBytes + item.size - inputs.quotaBytes, need + inputs.reserveBytes - inputs.freeBytes, shortfall(inputs, 0));
+    if (missing <= 0) return true;
+    const keep = this.protectedIds();
+    const candidates = this.store.allLocal()
+      .filter((r) => r.state === 'complete' && !r.pinned && r.infohash !== item.infohash)
+      .filter((r) => !this.store.itemsByInfohash(r.infohash).some((it) => keep.has(it.id)))
+      .map((r) => ({ infohash: r.infohash, size: r.size, lastUsedAt: r.lastUsedAt }));
+    const evict = chooseEvictions(candidates, missing);
+    if (!evict) {
+      const msg = `Not enough space for ${item.id} (${item.size} bytes): ${missing} more bytes are needed under the quota and free-space reserve. It will be fetched when space returns.`;
+      this.store.startLocal(item.infohash, item.size);
+      this.store.markError(item.infohash, 'E_DISK_FULL', msg);
+      return false;
+    }
+    for (const e of evict) this.evict(e.infohash);
+    return true;
+  }
+
+  evict(ih: string): void {
+    const a = this.active.get(ih);
+    if (a) { this.active.delete(ih); void destroyTorrent(a.torrent); }
+    this.store.forget(ih);
+    rmSync(this.layout.fileDir(ih), { recursive: true, force: true });
+    rmSync(this.layout.thumb(ih), { force: true });
+    this.log.info({ infohash: ih }, 'evicted least-recently-used item');
+  }
+
+  private webSeedFallback(): void {
+    const wait = this.o.prefs().webSeedFallbackMs;
+    for (const [ih, a] of this.active) {
+      // A 'done' that slipped by (e.g. the last piece verified during a pause) must still be finished.
+      if (a.mode === 'download' && !a.finishing && a.torrent.done) void this.finish(ih);
+      if (a.mode !== 'download' || a.webSeeded || a.finishing) continue;
+      if (Date.now() - a.lastProgressAt < wait) continue;
+      a.webSeeded = true;
+      const seeds = [...a.item.webSeeds, ...this.sources().map((s) => `${s}/catalog/files/${a.item.infohash}`)];
+      this.log.info({ infohash: a.item.infohash, seeds: seeds.length }, 'no progress from peers: adding web seeds');
+      for (const s of seeds) (a.torrent as unknown as { addWebSeed(u: string): void }).addWebSeed(s);
+    }
+  }
+
+  private onTorrentError(ih: string, t: Torrent, e: unknown): void {
+    const a = this.active.get(ih);
+    if (a?.torrent !== t) return;
+    this.active.delete(ih);
+    if (hasCode(e, 'ENOSPC')) {
+      this.store.markError(ih, 'E_DISK_FULL', 'The disk is full: the download stopped with its verified pieces kept. It resumes when space returns.');
+      this.log.warn({ infohash: ih }, 'disk full during download');
+    } else {
+      this.store.markError(ih, 'E_INTERNAL', String((e as Error)?.message ?? e));
+      this.log.warn({ infohash: ih, err: String((e as Error)?.message ?? e), mode: a?.mode }, 'torrent stopped with an error');
+    }
+  }
+
+  private flushProgress(): void {
+    for (const [ih, a] of this.active) {
+      if (!a.dirty || a.mode !== 'download' || !a.torrent.bitfield) continue;
+      a.dirty = false;
+      const pieces = a.torrent.pieces.length;
+      this.store.saveProgress(ih, a.torrent.bitfield.buffer, countBits(a.torrent.bitfield.buffer, pieces));
+    }
+  }
+
+  private async stopActive(ih: string): Promise<void> {
+    const a = this.active.get(ih);
+    if (!a) return;
+    this.flushProgress();
+    this.active.delete(ih);
+    await destroyTorrent(a.torrent);
+  }
+
+  /** Verifies the finished file and moves it into the store; a mismatch is discarded, never shown. */
+  private async finish(ih: string): Promise<void> {
+    const a = this.active.get(ih);
+    if (!a || a.finishing) return;
+    a.finishing = true;
+    a.dirty = true;
+    this.flushProgress();
+    // The entry stays in `active` (finishing) until the seeding torrent replaces it, so no round re-adds it meanwhile.
+    await destroyTorrent(a.torrent);
+    const item = a.item;
+    const release = () => { if (this.active.get(ih) === a) this.active.delete(ih); };
+    const partial = join(this.layout.partialDir(ih), item.fileName);
+    try {
+      const ok = existsSync(partial) && statSync(partial).size === item.size && (await sha256File(partial)) === item.sha256;
+      if (!ok) {
+        release();
+        rmSync(this.layout.partialDir(ih), { recursive: true, force: true });
+        this.store.resetLocal(ih);
+        this.store.markError(ih, 'E_ITEM_CORRUPT', `${item.id}: the downloaded file does not match the catalogue's sha256; fetching it again.`);
+        this.log.error({ infohash: ih, itemId: item.id }, 'downloaded file failed its sha256 check');
+        return;
+      }
+      const fd = openSync(partial, 'r');
+      try { fsyncSync(fd); } finally { closeSync(fd); }
+      rmSync(this.layout.fileDir(ih), { recursive: true, force: true });
+      renameSync(this.layout.partialDir(ih), this.layout.fileDir(ih));
+      fsyncDir(this.layout.files);
+      this.store.markComplete(ih);
+      this.log.info({ infohash: ih, itemId: item.id, size: item.size }, 'item verified and stored');
+      void this.thumbnail(item);
+      const buf = this.torrentBytes(ih);
+      release();
+      if (buf && !this.closed) void this.addTorrent(item, buf, 'seed');
+    } catch (e) {
+      release();
+      const code = hasCode(e, 'ENOSPC') ? 'E_DISK_FULL' : 'E_INTERNAL';
+      this.store.markError(ih, code, (e as Error).message);
+    }
+  }
+
+  private async thumbnail(item: CatalogItem): Promise<void> {
+    try {
+      await makeThumbnail(item.kind, join(this.layout.fileDir(item.infohash), item.fileName), this.layout.thumb(item.infohash));
+    } catch (e) {
+      this.log.warn({ itemId: item.id, err: (e as Error).message }, 'thumbnail failed');
+    }
+  }
+
+  /** Path of a held, verified file, for serving; marks the item as used (LRU). */
+  heldFile(ih: string): { path: string; item: CatalogItem } | undefined {
+    const row = this.store.local(ih);
+    const item = this.store.itemsByInfohash(ih)[0];
+    if (row?.state !== 'complete' || !item) return undefined;
+    const path = join(this.layout.fileDir(ih), item.fileName);
+    return existsSync(path) ? { path, item } : undefined;
+  }
+
+  status(): SyncStatus {
+    const m = this.store.currentManifest();
+    let version: number | null = null;
+    if (m) {
+      try { version = (JSON.parse(m.raw) as SignedManifest).payload.version; } catch { version = null; }
+    }
+    const downloads = [...this.active.values()].filter((a) => a.mode === 'download').map((a) => ({
+      itemId: a.item.id, infohash: a.item.infohash, progress: a.torrent.progress ?? 0, peers: a.torrent.numPeers ?? 0, webSeeded: a.webSeeded,
+    }));
+    const waiting = this.store.allLocal().filter((r) => r.state !== 'complete' && r.errorCode).map((r) => ({ infohash: r.infohash, code: r.errorCode, message: r.errorMessage }));
+    return {
+      manifestVersion: version, highestVersion: this.store.highestVersion(), lastRefresh: this.lastRefresh, plan: this.plan,
+      lessonActive: this.lessonActive, torrentPort: this.client?.torrentPort ?? null,
+      bytesDownloadedThisRun: this.downloadedThisRun, bytesUploadedThisRun: this.uploadedThisRun,
+      downloads, seeding: [...this.active.values()].filter((a) => a.mode === 'seed').length, waiting, usedBytes: this.store.usedBytes(),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    this.abort.abort();
+    await this.ticking;
+    this.flushProgress();
+    const c = this.client;
+    this.client = undefined;
+    this.active.clear();
+    if (c) await new Promise<void>((r) => c.destroy(() => r()));
+  }
+}
