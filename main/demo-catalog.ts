@@ -46,6 +46,8 @@ export interface DemoCatalogOptions {
   publisher: KeyPair;
   grades?: number[];
   videos?: number;
+  /** The demo stopping: generation ends at the next file. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -60,6 +62,7 @@ export async function publishDemoCatalog(o: DemoCatalogOptions): Promise<{ items
   let videos = o.videos ?? 6;
   for (const grade of grades) {
     for (const s of subjects) {
+      o.signal?.throwIfAborted();
       s.topics.forEach((topic, u) => {
         const unit = `第${u + 1}单元 ${topic}`;
         const base = `g${grade}-${s.en.toLowerCase()}-u${u + 1}`;
@@ -79,11 +82,13 @@ export async function publishDemoCatalog(o: DemoCatalogOptions): Promise<{ items
   }
   for (const s of subjects) {
     if (videos-- <= 0) break;
+    o.signal?.throwIfAborted();
     const file = `micro-${s.en.toLowerCase()}.mp4`;
     await run('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=320x180:rate=15', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
-      '-t', '2', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-b:a', '48k', '-movflags', '+faststart', join(o.contentDir, file)], { timeout: 60_000 });
+      '-t', '2', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-b:a', '48k', '-movflags', '+faststart', join(o.contentDir, file)], { timeout: 60_000, ...(o.signal ? { signal: o.signal } : {}) });
     items.push({ id: `micro-${s.en.toLowerCase()}`, title: `微课：${s.topics[0]}`, subject: s.name, grade: 3, edition: '人教版', unit: `第1单元 ${s.topics[0]}`, kind: 'video', tags: [s.name, '微课'], file });
   }
-  await publishFolder({ folder: o.contentDir, meta: { publisher: '县教育局资源中心（演示）', items }, key: o.publisher, outDir: join(o.seedDataDir, 'sync'), clock: systemClock, validDays: 365 });
+  o.signal?.throwIfAborted();
+  await publishFolder({ folder: o.contentDir, meta: { publisher: '县教育局资源中心（演示）', items }, key: o.publisher, outDir: join(o.seedDataDir, 'sync'), clock: systemClock, validDays: 365, ...(o.signal ? { signal: o.signal } : {}) });
   return { items: items.length, reused: false };
 }

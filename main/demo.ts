@@ -62,7 +62,10 @@ export async function startDemo(opts: { dataDir?: string; log?: Logger } = {}): 
   const keys = loadOrMakeKeys(root);
   const boxes: Box[] = [];
   let live: DemoLesson | undefined;
+  const catalogAbort = new AbortController();
   const closeAll = async () => {
+    // Generation stops at its next file; closing does not wait for it.
+    catalogAbort.abort();
     await live?.close();
     for (const b of boxes.reverse()) await b.close();
     if (temporary) rmSync(root, { recursive: true, force: true });
@@ -83,9 +86,9 @@ export async function startDemo(opts: { dataDir?: string; log?: Logger } = {}): 
     teachingPoint.context.sync?.updatePreferences({ manifestIntervalMs: 5000, maxActiveDownloads: 6 });
     // Generated once per data folder (real videos, PDFs, pictures) after the boxes are up, so start stays fast;
     // the seed adopts it on its next round and the hub and teaching point follow.
-    void publishDemoCatalog({ contentDir: join(root, 'content'), seedDataDir: seed.context.config.dataDir, publisher: keys.publisher })
+    void publishDemoCatalog({ contentDir: join(root, 'content'), seedDataDir: seed.context.config.dataDir, publisher: keys.publisher, signal: catalogAbort.signal })
       .then(() => seed.context.sync?.engine.tick())
-      .catch((e: unknown) => log.error({ err: (e as Error).message }, 'demo catalogue could not be published'));
+      .catch((e: unknown) => { if (!catalogAbort.signal.aborted) log.error({ err: (e as Error).message }, 'demo catalogue could not be published'); });
     const link = teachingPoint.context.hubLink;
     for (let i = 0; i < 50 && !(link?.snapshot().reachable); i++) {
       await link?.tick();

@@ -26,7 +26,15 @@ type Section = keyof BoxSettings;
 
 /** Settings behind the PIN; every change and its audit row commit together or not at all. */
 export class SettingsService {
+  private readonly listeners = new Set<(s: BoxSettings) => void>();
+
   constructor(private readonly db: Db, private readonly kv: KvStore, private readonly audit: AuditStore) {}
+
+  /** Called after every committed change (a new upload limit takes effect at once, not next round). */
+  onChange(listener: (s: BoxSettings) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
 
   get(): BoxSettings {
     const out = structuredClone(defaultSettings) as BoxSettings;
@@ -39,7 +47,7 @@ export class SettingsService {
 
   update(patch: unknown, actor: string): { settings: BoxSettings; auditId: number } {
     const parsed = parseOrThrow(settingsPatchSchema, patch, 'The settings change');
-    return this.db.transaction(() => {
+    const result = this.db.transaction(() => {
       const current = this.get();
       for (const section of Object.keys(parsed) as Section[]) {
         const change = parsed[section];
@@ -50,5 +58,7 @@ export class SettingsService {
       const auditId = this.audit.append({ actor, action: 'settings.update', outcome: 'ok', details: { changed: parsed } });
       return { settings: current, auditId };
     })();
+    for (const l of this.listeners) l(result.settings);
+    return result;
   }
 }

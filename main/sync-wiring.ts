@@ -60,6 +60,7 @@ export function createSyncServices(o: SyncWiringOptions): SyncServices {
     adoptPublished: role === 'seed',
     originSlots: role === 'seed' ? 3 : 0,
   });
+  const unlistenSettings = o.settings.onChange(() => engine.refreshBandwidth());
   const tracker = runsTracker ? createTracker({ knows: (ih) => store.itemsByInfohash(ih).length > 0, log }) : undefined;
   return {
     engine, store, tracker, webSeedBytes: { value: 0 },
@@ -82,6 +83,7 @@ export function createSyncServices(o: SyncWiringOptions): SyncServices {
       engine.start();
     },
     async close() {
+      unlistenSettings();
       await engine.close();
       await tracker?.close();
     },

@@ -76,8 +76,12 @@ export class RtpSource implements MediaSource {
     return { rateBps: Math.round(this.rate), loss: 0, rembBps: 0, layers: this.layers() };
   }
 
-  async close(): Promise<void> {
+  private closing: Promise<void> | undefined;
+
+  /** Idempotent: a demo camera may be closed by its room and again by the demo. */
+  close(): Promise<void> {
     this.sink = undefined;
-    await Promise.all([this.video, this.audio].map((s) => new Promise<void>((r) => s.close(() => r()))));
+    this.closing ??= Promise.all([this.video, this.audio].map((s) => new Promise<void>((r) => s.close(() => r())))).then(() => undefined);
+    return this.closing;
   }
 }

@@ -12,7 +12,8 @@ try {
 }
 const passed = report.numPassedTests ?? 0;
 const failed = report.numFailedTests ?? 0;
-const brokenFiles = report.numFailedTestSuites ?? 0;
+// A file that could not load has no tests but a failed suite with a message.
+const brokenFiles = (report.testResults ?? []).filter((f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0).length;
 const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
 if (brokenFiles) console.log(`${brokenFiles} test file(s) failed to run`);
 console.log(`tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);

@@ -280,6 +280,11 @@ export class SyncEngine {
 
   // ---------- bandwidth ----------
 
+  /** Re-reads the bandwidth settings now (called when the technician changes them). */
+  refreshBandwidth(): void {
+    if (!this.closed) this.applyBandwidth();
+  }
+
   private applyBandwidth(): void {
     const bw = this.o.bandwidth();
     const d = new Date(this.o.clock.now());

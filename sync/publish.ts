@@ -32,6 +32,7 @@ export interface PublishOptions {
   trackers?: string[];
   version?: number;
   validDays?: number;
+  signal?: AbortSignal;
 }
 
 /** Web-seed names are not URL-encoded and dotfiles are dropped from torrents (notes/webtorrent.md). */
@@ -65,6 +66,7 @@ export async function publishFolder(o: PublishOptions): Promise<{ manifest: Sign
   const items: CatalogItem[] = [];
   const names = new Set<string>();
   for (const entry of meta.items) {
+    o.signal?.throwIfAborted();
     const src = resolve(folder, entry.file);
     if (relative(folder, src).startsWith('..')) throw new BoxError('E_VALIDATION', `${entry.file} is outside the folder ${folder}.`);
     if (!existsSync(src) || !statSync(src).isFile()) throw new BoxError('E_VALIDATION', `${entry.file} (item ${entry.id}) is not a file in ${folder}.`);

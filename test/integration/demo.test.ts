@@ -52,9 +52,9 @@ async function health(base: string): Promise<HealthReport> {
 /** SIGINT, then the exit code (null if it had to be killed after ~10 s). */
 async function interrupt(d: Daemon): Promise<number | null> {
   d.child.kill('SIGINT');
-  const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 10_000).unref());
+  const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 30_000).unref());
   const result = await Promise.race([d.exited, timeout]);
-  if (result === 'timeout') throw new Error(`demo did not exit within 10 s of SIGINT; stderr: ${d.stderr()}`);
+  if (result === 'timeout') throw new Error(`demo did not exit within 30 s of SIGINT; stderr: ${d.stderr()}`);
   return result;
 }
 

@@ -59,7 +59,7 @@ describe('disk full mid-download (a real 6 MiB tmpfs)', () => {
     tmp.remove();
   });
 
-  it('stops with a clear E_DISK_FULL, shows no corrupt item, and completes once space is freed', async () => {
+  it('stops with a clear E_DISK_FULL, shows no corrupt item, and completes once space is freed', { timeout: 150_000 }, async () => {
     hub = await startTestBox({ county, dataDir: hubDir, configExtra: {} });
     await setPreferences(hub.box.url, { sources: [seed.box.url] });
     const status = async () => (await (await fetch(`${hub!.box.url}/api/catalog/status`)).json()) as Status;
