@@ -20,6 +20,7 @@ import type { BoxContext, IdentityNotice } from './http/context.js';
 import { softwareVersion } from './version.js';
 import { createSyncServices } from './sync-wiring.js';
 import { createMediaServices, type MediaWiringOptions } from './media-wiring.js';
+import { createRecordingServices, type RecordingOptions } from './recording-wiring.js';
 import { createHardwareServices } from './hardware-wiring.js';
 
 export interface StartOptions {
@@ -31,6 +32,7 @@ export interface StartOptions {
   hubCheckIntervalMs?: number;
   /** Live-lesson tuning (ICE addresses, SFU timeouts, lesson lead time); tests shorten it. */
   media?: Partial<Pick<MediaWiringOptions, 'ice' | 'sfu' | 'agent'>>;
+  recording?: Partial<Pick<RecordingOptions, 'tickMs' | 'segmentSeconds' | 'minFreeBytes'>>;
 }
 
 export interface Box {
@@ -123,6 +125,8 @@ export async function startBox(opts: StartOptions): Promise<Box> {
       const media = createMediaServices({ db, clock, log, identity, provisioning, ...opts.media });
       ctx.media = media;
       closers.push(() => media.close());
+      const recordings = createRecordingServices({ db, clock, log, dataDir: config.dataDir, media, role: provisioning.role, selfBoxId: identity.boxId, ...opts.recording });
+      closers.push(() => recordings.close());
     }
 
     if (provisioning) {

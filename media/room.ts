@@ -1,10 +1,18 @@
 import type { EgressPeer } from './egress.js';
 import type { MediaSource } from './ingest.js';
+import type { RtpPacket } from 'werift';
+
+export interface RoomTap {
+  video(layer: string, layers: string[], pkt: RtpPacket, keyframe: boolean, mime: string | undefined): void;
+  audio(pkt: RtpPacket): void;
+}
 
 /** One live stream on a box: at most one source (publisher or relay pull) fanned out to its subscribers. */
 export class Room {
   private source: MediaSource | undefined;
   private readonly subs = new Set<EgressPeer>();
+  /** Read-only listeners of the source's packets (the recorder); they never change what subscribers get. */
+  readonly taps = new Set<RoomTap>();
 
   constructor(readonly name: string) {}
 
@@ -21,7 +29,7 @@ export class Room {
   }
 
   get empty(): boolean {
-    return !this.source && this.subs.size === 0;
+    return !this.source && this.subs.size === 0 && this.taps.size === 0;
   }
 
   /** Makes `peer` the source; returns the one it replaces (the caller closes it). */
@@ -34,9 +42,11 @@ export class Room {
       video: (layer, pkt, key) => {
         const layers = peer.layers();
         for (const s of this.subs) s.forwardVideo(layer, layers, pkt, key, peer.videoMime, peer.layerRates());
+        for (const t of this.taps) t.video(layer, layers, pkt, key, peer.videoMime);
       },
       audio: (pkt) => {
         for (const s of this.subs) s.forwardAudio(pkt);
+        for (const t of this.taps) t.audio(pkt);
       },
     });
     if (this.subs.size > 0) peer.requestKeyframe();

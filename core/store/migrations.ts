@@ -191,4 +191,34 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: 'media: lesson recordings in segments (resumed after a power cut)',
+    sql: `
+      CREATE TABLE recordings (
+        lesson_id TEXT NOT NULL,
+        room TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('recording', 'stopped', 'joined', 'failed')),
+        dir TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        ffmpeg_pid INTEGER,
+        warning TEXT,
+        joined_file TEXT,
+        runs INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (lesson_id, room)
+      );
+      CREATE TABLE recording_segments (
+        lesson_id TEXT NOT NULL,
+        room TEXT NOT NULL,
+        idx INTEGER NOT NULL,
+        file TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        started_at INTEGER NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        finished_at INTEGER NOT NULL,
+        PRIMARY KEY (lesson_id, room, idx)
+      );
+    `,
+  },
 ];
