@@ -1,7 +1,6 @@
 // `box provision`, `box doctor` and `box status` through the compiled CLI, as a technician at a school runs them.
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateKeyPair, type KeyPair } from '../../core/signing.js';
@@ -9,7 +8,7 @@ import type { HealthReport } from '../../core/contract/health.js';
 import type { DoctorReport, Verdict } from '../../main/doctor.js';
 import type { StatusReport } from '../../main/status.js';
 import { makeBundle, type BundleDraft } from '../../main/bundle-maker.js';
-import { runCli, spawnCli, waitFor, type Daemon } from '../support/daemon.js';
+import { freePort, runCli, spawnCli, waitFor, type Daemon } from '../support/daemon.js';
 import { startTestBox, tempDir, TEST_PIN, writeConfigFile, type TestBox } from '../support/boxes.js';
 
 const cleanups: Array<() => void | Promise<void>> = [];
@@ -18,17 +17,6 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen({ host: '127.0.0.1', port: 0 }, () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 interface School {
   root: string;

@@ -1,29 +1,18 @@
 // kill -9 of a real daemon, then start: the unclean shutdown is counted and reported in
 // /api/health, /metrics and `box doctor`; a clean stop is not counted.
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateKeyPair } from '../../core/signing.js';
 import type { HealthReport } from '../../core/contract/health.js';
 import type { DoctorReport } from '../../main/doctor.js';
 import { provision, tempDir, testConfig, writeConfigFile } from '../support/boxes.js';
-import { runCli, spawnCli, waitFor, type Daemon } from '../support/daemon.js';
+import { freePort, runCli, spawnCli, waitFor, type Daemon } from '../support/daemon.js';
 
 const cleanups: Array<() => void | Promise<void>> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen({ host: '127.0.0.1', port: 0 }, () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
-}
 
 async function startDaemon(configFile: string, port: number): Promise<{ d: Daemon; health: HealthReport }> {
   const d = spawnCli(['start', '--config', configFile]);

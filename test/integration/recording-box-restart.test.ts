@@ -1,7 +1,6 @@
 // kill -9 of a whole hub daemon mid-lesson (Chromium publishing): on restart the box resumes the
 // lesson's recording by itself; every finished segment, including the one the orphaned recorder
 // finished as it wound down, plays (VP8 + Opus).
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Browser } from 'playwright-core';
@@ -9,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { generateKeyPair } from '../../core/signing.js';
 import { launchBrowser } from '../support/browser.js';
 import { provision, tempDir, testConfig, writeConfigFile } from '../support/boxes.js';
-import { spawnCli, waitFor, type Daemon } from '../support/daemon.js';
+import { freePort, spawnCli, waitFor, type Daemon } from '../support/daemon.js';
 import { createLesson, mediaToken } from '../support/live-boxes.js';
 import { pageOn, publish } from '../support/chromium-webrtc.js';
 import { ffprobe, type RecRow, type SegRow } from '../support/recording.js';
@@ -19,16 +18,6 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen({ host: '127.0.0.1', port: 0 }, () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
-}
 
 async function startDaemon(configFile: string, port: number): Promise<Daemon> {
   const d = spawnCli(['start', '--config', configFile]);
