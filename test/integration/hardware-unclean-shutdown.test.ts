@@ -1,12 +1,10 @@
 // kill -9 of a real daemon, then start: the unclean shutdown is counted and reported in
 // /api/health, /metrics and `box doctor`; a clean stop is not counted.
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { generateKeyPair } from '../../core/signing.js';
 import type { HealthReport } from '../../core/contract/health.js';
 import type { DoctorReport } from '../../main/doctor.js';
-import { provision, tempDir, testConfig, writeConfigFile } from '../support/boxes.js';
-import { freePort, runCli, spawnCli, waitFor, type Daemon } from '../support/daemon.js';
+import { daemonFolder, tempDir } from '../support/boxes.js';
+import { runCli, spawnCli, waitFor, type Daemon } from '../support/daemon.js';
 
 const cleanups: Array<() => void | Promise<void>> = [];
 afterEach(async () => {
@@ -39,12 +37,7 @@ describe('unclean shutdown', () => {
   it('kill -9 then start: counted once and reported; a clean stop is not counted', async () => {
     const dir = tempDir('hw-unclean-');
     cleanups.push(() => dir.remove());
-    const county = generateKeyPair();
-    const port = await freePort();
-    const dataDir = join(dir.path, 'data');
-    const raw = { dataDir, listen: { host: '127.0.0.1', port }, trust: { countyKeys: [county.publicKey] }, log: { level: 'warn' } };
-    provision(testConfig(dataDir, county, { listen: raw.listen }), county, { role: 'hub', schoolId: 'hub-school', name: '中心校' });
-    const configFile = writeConfigFile(dir.path, raw);
+    const { port, configFile } = await daemonFolder(dir.path, { role: 'hub', schoolId: 'hub-school', name: '中心校' });
 
     const first = await startDaemon(configFile, port);
     expect(first.health.hardware?.uncleanShutdowns).toEqual({ count: 0, lastAt: null });

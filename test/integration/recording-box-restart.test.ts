@@ -5,10 +5,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Browser } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { generateKeyPair } from '../../core/signing.js';
 import { launchBrowser } from '../support/browser.js';
-import { provision, tempDir, testConfig, writeConfigFile } from '../support/boxes.js';
-import { freePort, spawnCli, waitFor, type Daemon } from '../support/daemon.js';
+import { daemonFolder, tempDir } from '../support/boxes.js';
+import { spawnCli, waitFor, type Daemon } from '../support/daemon.js';
 import { createLesson, mediaToken } from '../support/live-boxes.js';
 import { pageOn, publish } from '../support/chromium-webrtc.js';
 import { ffprobe, type RecRow, type SegRow } from '../support/recording.js';
@@ -39,12 +38,7 @@ describe('recording across a box crash', () => {
   it('kill -9 of the hub daemon mid-lesson: recording resumes on restart, finished segments play', async () => {
     const dir = tempDir('box-rec-crash-');
     cleanups.push(() => dir.remove());
-    const county = generateKeyPair();
-    const port = await freePort();
-    const dataDir = join(dir.path, 'data');
-    const raw = { dataDir, listen: { host: '127.0.0.1', port }, trust: { countyKeys: [county.publicKey] }, log: { level: 'warn' } };
-    provision(testConfig(dataDir, county, { listen: raw.listen }), county, { role: 'hub', schoolId: 'hub-school', name: '中心校' });
-    const configFile = writeConfigFile(dir.path, raw);
+    const { port, dataDir, configFile } = await daemonFolder(dir.path, { role: 'hub', schoolId: 'hub-school', name: '中心校' });
     const url = `http://127.0.0.1:${port}`;
 
     const first = await startDaemon(configFile, port);

@@ -72,3 +72,13 @@ export async function pinSession(baseUrl: string, pin = TEST_PIN): Promise<strin
   if (res.status !== 201) throw new Error(`PIN session failed: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { token: string }).token;
 }
+
+/** A provisioned data folder and config file for a child-process daemon on a free loopback port. */
+export async function daemonFolder(root: string, draft: BundleDraft, county: KeyPair = generateKeyPair()) {
+  const { freePort } = await import('./daemon.js');
+  const port = await freePort();
+  const dataDir = join(root, 'data');
+  const raw = { dataDir, listen: { host: '127.0.0.1', port }, trust: { countyKeys: [county.publicKey] }, log: { level: 'warn' } };
+  provision(testConfig(dataDir, county, { listen: raw.listen }), county, draft);
+  return { county, port, dataDir, configFile: writeConfigFile(root, raw), url: `http://127.0.0.1:${port}` };
+}
