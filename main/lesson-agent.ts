@@ -31,12 +31,8 @@ interface ActiveLesson {
   control: ControlUplink;
 }
 
-export interface LessonLinkStatus {
-  lessonId: string;
-  pull: { state: string; connects: number; lastError: string | null };
-  push: { state: string; connects: number; lastError: string | null } | null;
-  control: { connected: boolean; pending: number };
-}
+import type { LessonLinkStatus } from '../core/contract/lesson.js';
+export type { LessonLinkStatus };
 
 /**
  * A teaching point's side of live lessons: keeps the hub's timetable (offline copy in SQLite), and

@@ -69,3 +69,22 @@ export type ControlFrame =
   | { t: 'ack'; sender: string; seq: number } // server: your message is stored
   | { t: 'event'; event: ControlEvent } // server: an event of the timeline, in id order
   | { t: 'error'; code: string; message: string };
+
+/** Bandwidth-ladder rungs of a teaching point's link to its hub, best first (DESIGN §4). */
+export type Rung = '720p' | '360p' | '180p' | 'audio-only' | 'offline';
+
+export interface LinkLegStatus {
+  state: string;
+  connects: number;
+  lastError: string | null;
+}
+
+/** What a teaching-point box reports of one lesson's links (GET /api/lessons → links). */
+export interface LessonLinkStatus {
+  lessonId: string;
+  pull: LinkLegStatus;
+  push: LinkLegStatus | null;
+  control: { connected: boolean; pending: number };
+  /** The ladder rung the link is on, once measured. */
+  rung?: Rung;
+}

@@ -1,18 +1,10 @@
 // Lessons and the timetable from this box (GET /api/lessons with the screen's media token).
-import type { Lesson } from '../../../core/contract/lesson.js';
+import type { Lesson, LessonLinkStatus, Rung } from '../../../core/contract/lesson.js';
 import { load, type Loaded } from './http.js';
 import { dropRefusedToken, mediaToken } from './media.js';
 
-export interface LinkStatus {
-  lessonId: string;
-  pull: { state: string; connects: number; lastError: string | null };
-  push: { state: string; connects: number; lastError: string | null } | null;
-  control: { connected: boolean; pending: number };
-  /** The bandwidth-ladder rung, once the box reports it. */
-  rung?: Rung;
-}
-
-export type Rung = '720p' | '360p' | '180p' | 'audio-only' | 'offline';
+export type LinkStatus = LessonLinkStatus;
+export type { Rung };
 
 export interface LessonsReply {
   lessons: Lesson[];
