@@ -1,0 +1,53 @@
+// Lesson recordings kept on a box: GET /api/recordings (list), GET /api/recordings/<id> (one),
+// GET /api/recordings/<id>/media (Range-capable WebM/Matroska), GET /api/recordings/<id>/timeline (ControlEvent[]).
+// Shared by the daemon, the kiosk's recordings screen and the hub console's recording indicator.
+
+/** 'own': recorded on this box; 'master': the hub's master recording, fetched through the resource sync. */
+export type RecordingSource = 'own' | 'master';
+
+export type RecordingState =
+  | 'recording' // segments are being written now
+  | 'joining' // lesson ended, segments being joined
+  | 'fetching' // a master recording on its way through the sync
+  | 'complete' // playable, verified
+  | 'stopped' // stopped early (see problem), finished segments kept
+  | 'failed';
+
+/** A stretch of the lesson (ms since the lesson's start) that this recording does not hold. */
+export interface RecordingGap {
+  fromMs: number;
+  toMs: number;
+  /** Filled from the hub's master recording. */
+  filledBy: 'master' | null;
+}
+
+export interface RecordingEntry {
+  id: string;
+  lessonId: string;
+  /** Media room recorded: the broadcast `<lesson>` or a classroom `<lesson>~<box>`. */
+  room: string;
+  source: RecordingSource;
+  title: string;
+  subject: string | null;
+  grade: string | null;
+  startedAt: string;
+  endedAt: string | null;
+  durationSeconds: number | null;
+  state: RecordingState;
+  bytes: number | null;
+  gaps: RecordingGap[];
+  /** Range-capable media URL on this box, when playable. */
+  mediaUrl: string | null;
+  /** Control timeline (page changes, strokes) for replay beside the media. */
+  timelineUrl: string | null;
+  /** BoxError code when stopped/failed (e.g. E_DISK_FULL). */
+  problem: string | null;
+}
+
+/** Recording state of the box right now (also in /api/health). */
+export interface RecordingStatus {
+  enabled: boolean;
+  active: { lessonId: string; room: string; since: string; segments: number }[];
+  /** Set when recording had to stop or cannot start, e.g. the disk is nearly full. */
+  warning: { code: string; message: string } | null;
+}
