@@ -88,3 +88,16 @@ export interface LessonLinkStatus {
   /** The ladder rung the link is on, once measured. */
   rung?: Rung;
 }
+
+/** What the hub knows of each teaching point's link in a lesson: GET /api/lessons/<id>/links → { points }. */
+export interface PointLinkStatus {
+  boxId: string;
+  /** The rung of the hub's broadcast this point receives now (null until measured or when not connected). */
+  rung: Rung | null;
+  /** The hub's estimate of the point's downlink, from its RTCP feedback. */
+  estimateBps: number | null;
+  lossPct: number | null;
+  /** Whether the point's classroom is coming back to the hub. */
+  classroomLive: boolean;
+  updatedAt: string;
+}
