@@ -3,6 +3,7 @@
 // subscribers, next to a plain-UDP forwarder (copy + header rewrite per destination) fed the very
 // same packets in the same run. Relay and baseline each run in their own child process.
 // Runs against dist/: `npm run build && node bench/live-relay.mjs` (BENCH_SECONDS=N per phase, default 10).
+// BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the relay process there (node --cpu-prof).
 import { fork, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -72,7 +73,8 @@ if (process.argv[2] === '--relay') {
 
 // ---- the run ---------------------------------------------------------------------------------
 function child(mode) {
-  const c = fork(SELF, [mode], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const prof = process.env.BENCH_CPU_PROF && mode === '--relay' ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
+  const c = fork(SELF, [mode], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...prof] });
   const waiters = [];
   const early = [];
   c.on('message', (m) => {

@@ -13,7 +13,8 @@ const { openDatabase } = await import(join(ROOT, 'dist/core/store/database.js'))
 const { silentLogger } = await import(join(ROOT, 'dist/core/log.js'));
 const { systemClock } = await import(join(ROOT, 'dist/core/clock.js'));
 const { generateKeyPair } = await import(join(ROOT, 'dist/core/signing.js'));
-const { signManifest, verifyManifest } = await import(join(ROOT, 'dist/sync/manifest.js'));
+const { signManifest, checkManifest, serializeManifest } = await import(join(ROOT, 'dist/sync/manifest.js'));
+const { spawnSync } = await import('node:child_process');
 const { CatalogStore } = await import(join(ROOT, 'dist/sync/catalog-store.js'));
 
 const mb = (b) => Math.round(b / 1024 / 1024);
@@ -32,12 +33,38 @@ try {
     fileName: `item-${i}.pdf`, webSeeds: [], tags: [subjects[i % subjects.length]],
   }));
   const t0 = performance.now();
-  const raw = JSON.stringify(signManifest(publisher, { format: 'tpbox-catalog/1', publisher: 'bench', version: 1, issuedAt: new Date().toISOString(), expires: new Date(Date.now() + 86_400_000).toISOString(), pieceLength: 262144, items }));
+  const signed = signManifest(publisher, { format: 'tpbox-catalog/1', publisher: 'bench', version: 1, issuedAt: new Date().toISOString(), expires: new Date(Date.now() + 86_400_000).toISOString(), pieceLength: 262144, items });
+  const raw = Buffer.from(serializeManifest(signed));
   const signMs = performance.now() - t0;
+  // Intake memory is measured in a fresh process (this one holds the generated items): peak RSS of checking and
+  // storing the manifest as `box publish` writes it (canonical) and as re-serialised by someone else (not canonical).
+  writeFileSync(join(dir, 'manifest.json'), raw);
+  writeFileSync(join(dir, 'manifest-reserialised.json'), JSON.stringify(signed, null, 1));
+  const intake = (file) => {
+    const code = `
+      const { readFileSync } = await import('node:fs');
+      const { openDatabase } = await import(${JSON.stringify(join(ROOT, 'dist/core/store/database.js'))});
+      const { silentLogger } = await import(${JSON.stringify(join(ROOT, 'dist/core/log.js'))});
+      const { systemClock } = await import(${JSON.stringify(join(ROOT, 'dist/core/clock.js'))});
+      const { checkManifest } = await import(${JSON.stringify(join(ROOT, 'dist/sync/manifest.js'))});
+      const { CatalogStore } = await import(${JSON.stringify(join(ROOT, 'dist/sync/catalog-store.js'))});
+      const db = openDatabase(${JSON.stringify(join(dir, 'intake.sqlite'))} + Math.random(), silentLogger());
+      const store = new CatalogStore(db, systemClock, silentLogger());
+      const before = process.memoryUsage().rss;
+      const t = performance.now();
+      const raw = readFileSync(${JSON.stringify(file)});
+      store.acceptManifest(checkManifest(raw, { publisherKeys: [${JSON.stringify(publisher.publicKey)}], clock: systemClock, toleranceMs: 0, highestVersion: 0 }), raw, null);
+      console.log(JSON.stringify({ ms: performance.now() - t, beforeMb: before / 1048576, peakMb: process.resourceUsage().maxRSS / 1024 }));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(r.stderr);
+    return JSON.parse(r.stdout.trim().split('\n').pop());
+  };
+  const canonicalIntake = intake(join(dir, 'manifest.json'));
+  const reserialisedIntake = intake(join(dir, 'manifest-reserialised.json'));
   const db = openDatabase(join(dir, 'box.sqlite'), silentLogger());
   const store = new CatalogStore(db, systemClock, silentLogger());
   const t1 = performance.now();
-  const manifest = verifyManifest(raw, { publisherKeys: [publisher.publicKey], clock: systemClock, toleranceMs: 0, highestVersion: 0 });
+  const manifest = checkManifest(raw, { publisherKeys: [publisher.publicKey], clock: systemClock, toleranceMs: 0, highestVersion: 0 });
   const verifyMs = performance.now() - t1;
   const t2 = performance.now();
   store.acceptManifest(manifest, raw, null);
@@ -55,10 +82,11 @@ try {
     ['browse grade 3 数学', timeIt(() => store.library({ grade: 3, subject: '数学', limit: 50, offset: 0 }), 50)],
   ];
   console.log(`catalogue of ${N} items: manifest ${mb(raw.length)} MB; sign ${Math.round(signMs)} ms, verify ${Math.round(verifyMs)} ms, store+index ${Math.round(acceptMs)} ms`);
-  console.log(`RSS before ${mb(rss0)} MB, after verify+store ${mb(rssPeak)} MB (the manifest text and parsed items are in memory while checked)`);
+  console.log(`intake in a fresh process (check + store): canonical manifest ${Math.round(canonicalIntake.ms)} ms, RSS ${Math.round(canonicalIntake.beforeMb)} → peak ${Math.round(canonicalIntake.peakMb)} MB; re-serialised manifest ${Math.round(reserialisedIntake.ms)} ms, peak ${Math.round(reserialisedIntake.peakMb)} MB`);
+  console.log(`(this bench process, which also holds the generated items: RSS before ${mb(rss0)} MB, after ${mb(rssPeak)} MB)`);
   console.log('query                              p50 ms   p95 ms   ×baseline(p95)');
   const base95 = pct(baseline, 95);
-  const out = { items: N, manifestBytes: raw.length, signMs, verifyMs, acceptMs, rssBeforeMb: mb(rss0), rssAfterMb: mb(rssPeak), queries: {} };
+  const out = { items: N, manifestBytes: raw.length, signMs, verifyMs, acceptMs, canonicalIntake, reserialisedIntake, queries: {} };
   for (const [name, xs] of rows) {
     console.log(`${name.padEnd(34)} ${pct(xs, 50).toFixed(2).padStart(6)}   ${pct(xs, 95).toFixed(2).padStart(6)}   ${(pct(xs, 95) / base95).toFixed(0).padStart(6)}`);
     out.queries[name] = { p50: pct(xs, 50), p95: pct(xs, 95) };

@@ -21,7 +21,9 @@ import { softwareVersion } from './version.js';
 import { createSyncServices } from './sync-wiring.js';
 import { createMediaServices, type MediaWiringOptions } from './media-wiring.js';
 import { createRecordingServices, type RecordingOptions } from './recording-wiring.js';
+import { createRecordingsApi } from './recordings-catchup.js';
 import { createHardwareServices } from './hardware-wiring.js';
+import { followHubPresets } from './ptz-relay.js';
 
 export interface StartOptions {
   config: BoxConfig;
@@ -32,7 +34,7 @@ export interface StartOptions {
   hubCheckIntervalMs?: number;
   /** Live-lesson tuning (ICE addresses, SFU timeouts, lesson lead time); tests shorten it. */
   media?: Partial<Pick<MediaWiringOptions, 'ice' | 'sfu' | 'agent'>>;
-  recording?: Partial<Pick<RecordingOptions, 'tickMs' | 'segmentSeconds' | 'minFreeBytes'>>;
+  recording?: Partial<Pick<RecordingOptions, 'tickMs' | 'segmentSeconds' | 'minFreeBytes' | 'catchupIntervalMs'>>;
 }
 
 export interface Box {
@@ -91,6 +93,7 @@ export async function startBox(opts: StartOptions): Promise<Box> {
   const closers: Array<() => void | Promise<void>> = [() => { db.close(); }];
   try {
     const audit = new AuditStore(db, clock, log);
+    closers.push(() => audit.close()); // summary rows of coalesced refusals, before the database closes
     const state = new KvStore(db, clock, 'box_state');
     const identityNotice = recordIdentityEvent(db, audit, state, identity, event, log, baseClock.now());
     const peers = new PeerRegistry(db, clock);
@@ -122,11 +125,15 @@ export async function startBox(opts: StartOptions): Promise<Box> {
     };
     ctx.hardware = hardware;
     if (provisioning && provisioning.role !== 'seed') {
-      const media = createMediaServices({ db, clock, log, identity, provisioning, ...opts.media });
+      const media = createMediaServices({ db, clock, log, identity, provisioning, registry: metrics.registry, ...opts.media });
       ctx.media = media;
       closers.push(() => media.close());
-      const recordings = createRecordingServices({ db, clock, log, dataDir: config.dataDir, media, role: provisioning.role, selfBoxId: identity.boxId, ...opts.recording });
+      if (provisioning.role === 'teaching-point') closers.push(followHubPresets(media, hardware, identity.boxId, log.child({ room: 'hardware', part: 'hub-presets' })));
+      const recordings = createRecordingServices({ db, clock, log, dataDir: config.dataDir, media, role: provisioning.role, selfBoxId: identity.boxId, enabled: () => ctx.settings.get().recording.enabled, ...opts.recording });
       closers.push(() => recordings.close());
+      const recordingsApi = createRecordingsApi({ clock, log, dataDir: config.dataDir, identity, provisioning, recording: recordings, media, catchupIntervalMs: opts.recording?.catchupIntervalMs });
+      ctx.recordings = recordingsApi;
+      closers.push(() => recordingsApi.close());
     }
 
     if (provisioning) {
@@ -148,6 +155,7 @@ export async function startBox(opts: StartOptions): Promise<Box> {
     hubLink?.start();
     ctx.sync?.start(url);
     hardware.start(url);
+    ctx.recordings?.start(url);
     log.info({ url, version: ctx.version }, 'box started');
 
     let closed = false;

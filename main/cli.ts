@@ -190,7 +190,11 @@ async function main(argv: string[]): Promise<number> {
       const { launchChromiumKiosk } = await import('./kiosk/chromium-kiosk.js');
       const url = v.url ?? process.env.BOX_URL ?? 'http://127.0.0.1:8420/';
       const userDataDir = resolve(v.data ?? process.env.BOX_KIOSK_PROFILE ?? '/var/lib/teaching-point-box/kiosk-profile');
-      const kiosk = launchChromiumKiosk({ url, userDataDir, log: (msg, fields) => console.error(msg, fields ?? '') });
+      // The box's own whiteboard needs no PIN: it opens with a kiosk media token in the URL fragment.
+      const { kioskLaunchUrl } = await import('./kiosk/kiosk-token.js');
+      const kioskLog = (msg: string, fields?: Record<string, unknown>) => console.error(msg, fields ?? '');
+      const launchUrl = kioskLaunchUrl(url, resolve(v.config ?? process.env.BOX_CONFIG ?? DEFAULT_CONFIG_PATH), kioskLog);
+      const kiosk = launchChromiumKiosk({ url: launchUrl, userDataDir, log: kioskLog });
       onSignals(() => kiosk.stop());
       return -1;
     }

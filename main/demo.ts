@@ -12,6 +12,7 @@ import { makeBundle, type BundleDraft } from './bundle-maker.js';
 import { startBox, type Box } from './box.js';
 import { publishDemoCatalog } from './demo-catalog.js';
 import { startDemoLesson, type DemoLesson } from './demo-lesson.js';
+import { issueKioskToken, kioskUrl } from './kiosk/kiosk-token.js';
 
 export const DEMO_PIN = '123456';
 
@@ -98,6 +99,11 @@ export async function startDemo(opts: { dataDir?: string; log?: Logger } = {}): 
     live = await startDemoLesson(hub, teachingPoint, log);
     const ready = { ready: true, seed: seed.url, hub: hub.url, teachingPoint: teachingPoint.url, pin: DEMO_PIN, dataDir: root, lesson: live.lesson.id, token: live.token, camera: live.camera };
     Object.assign(ready, { library: `${teachingPoint.url}/api/library` });
+    // Whiteboard and hub console as each box's own kiosk opens them: a kiosk token in the fragment, no PIN.
+    Object.assign(ready, { kiosk: {
+      teachingPoint: kioskUrl(teachingPoint.url, issueKioskToken(teachingPoint.context.db, teachingPoint.context.clock)),
+      hub: kioskUrl(hub.url, issueKioskToken(hub.context.db, hub.context.clock), '/console'),
+    } });
     return { root, seed, hub, teachingPoint, ready, close: closeAll };
   } catch (e) {
     await closeAll();
@@ -113,6 +119,10 @@ export function demoSummary(d: Demo): string {
     `  中心校 hub:               ${d.hub.url}/   (health: ${d.hub.url}/api/health, metrics: ${d.hub.url}/metrics)`,
     `  教学点 teaching point:    ${d.teachingPoint.url}/`,
     `  资源库 library (tp):      ${d.teachingPoint.url}/api/library   (search: ?q=分数)`,
+    ...(d.ready.kiosk ? [
+      `  教学点白板 tp kiosk:      ${(d.ready.kiosk as { teachingPoint: string }).teachingPoint}`,
+      `  中心校控制台 hub console: ${(d.ready.kiosk as { hub: string }).hub}`,
+    ] : []),
     `  设置密码 settings PIN:    ${DEMO_PIN}`,
     ...(typeof d.ready.lesson === 'string' ? [
       `  演示课 live lesson:       ${String(d.ready.lesson)}  (token ${String(d.ready.token)})`,

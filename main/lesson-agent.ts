@@ -117,6 +117,8 @@ export class LessonAgent {
   private link(direction: 'pull' | 'push', localRoom: string, path: string): RemoteLink {
     const link = new RemoteLink({
       sfu: this.o.sfu, log: this.o.log, direction, localRoom, url: new URL(path, this.o.hubUrl).toString(), token: this.token,
+      // A link back after an outage should find the hub within seconds, not after a long backoff.
+      maxBackoffMs: 3000, signalTimeoutMs: 6000,
     });
     link.start();
     return link;
@@ -147,12 +149,17 @@ export class LessonAgent {
   }
 
   status(): LessonLinkStatus[] {
-    return [...this.active].map(([lessonId, a]) => ({
-      lessonId,
-      pull: { state: a.pull.state, connects: a.pull.connects, lastError: a.pull.lastError },
-      push: a.push ? { state: a.push.state, connects: a.push.connects, lastError: a.push.lastError } : null,
-      control: a.control.status(),
-    }));
+    const now = Date.now();
+    return [...this.active].map(([lessonId, a]) => {
+      const m = a.pull.meter?.stats(now, a.pull.state === 'connected');
+      return {
+        lessonId,
+        pull: { state: a.pull.state, connects: a.pull.connects, lastError: a.pull.lastError },
+        push: a.push ? { state: a.push.state, connects: a.push.connects, lastError: a.push.lastError } : null,
+        control: a.control.status(),
+        ...(m ? { rung: m.rung, received: { rxBps: m.rxBps, videoHeight: m.videoHeight, audioGaps: m.audioGaps.slice(-50) } } : {}),
+      };
+    });
   }
 
   async stop(): Promise<void> {

@@ -9,6 +9,8 @@ import { LessonStore } from '../media/lesson-store.js';
 import { MediaTokens } from '../media/media-tokens.js';
 import { ControlHub } from '../media/control-hub.js';
 import { LessonAgent, type LessonAgentOptions } from './lesson-agent.js';
+import { registerMediaMetrics } from './metrics.js';
+import type { Registry } from 'prom-client';
 
 export interface MediaServices {
   sfu: Sfu;
@@ -29,6 +31,8 @@ export interface MediaWiringOptions {
   ice?: IceSettings;
   sfu?: Partial<Omit<SfuOptions, 'log' | 'ice'>>;
   agent?: Partial<Pick<LessonAgentOptions, 'leadMs' | 'timetableIntervalMs' | 'tickMs'>>;
+  /** The box's Prometheus registry: media gauges are added to it. */
+  registry?: Registry;
 }
 
 /** The live-lesson services of a hub or teaching point, closed as one (links, sessions, timers). */
@@ -46,6 +50,13 @@ export function createMediaServices(o: MediaWiringOptions): MediaServices {
       leadMs: 2 * 60_000, timetableIntervalMs: 10_000, tickMs: 1000, ...o.agent,
     });
     agent.start();
+  }
+  if (o.registry) {
+    const a = agent;
+    registerMediaMetrics(o.registry, {
+      counts: () => sfu.counts(), traffic: sfu.traffic, get plisSent() { return sfu.plisSent; },
+      links: () => (a ? a.status().flatMap((l) => [{ direction: 'pull' as const, ...l.pull }, ...(l.push ? [{ direction: 'push' as const, ...l.push }] : [])]) : []),
+    });
   }
   return {
     sfu, lessons, tokens, control, agent,

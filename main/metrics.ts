@@ -20,3 +20,43 @@ export function createMetrics(labels: { role: string; boxId: string }) {
 }
 
 export type BoxMetrics = ReturnType<typeof createMetrics>;
+
+/** What the media gauges read at scrape time (kept structural so metrics.ts needs no media import). */
+export interface MediaMetricsSource {
+  counts(): { peerConnections: number; rooms: number; sessions: number; publishers: number; subscribers: number };
+  traffic: { inPackets: number; inBytes: number; outPackets: number; outBytes: number };
+  plisSent: number;
+  links(): Array<{ direction: 'pull' | 'push'; state: string; connects: number }>;
+}
+
+/** Live-media gauges, read from the SFU and the lesson links when Prometheus scrapes. */
+export function registerMediaMetrics(registry: Registry, m: MediaMetricsSource): void {
+  const counts = (key: 'peerConnections' | 'rooms' | 'sessions' | 'publishers' | 'subscribers', name: string, help: string) =>
+    new Gauge({ name, help, registers: [registry], collect() { this.set(m.counts()[key]); } });
+  counts('rooms', 'box_media_rooms', 'Live rooms on this box');
+  counts('publishers', 'box_media_publishers', 'Rooms with a source (publisher, relay pull or camera feed)');
+  counts('subscribers', 'box_media_subscribers', 'Subscribers (WHEP players and pushes to the hub)');
+  counts('peerConnections', 'box_media_peer_connections', 'Open WebRTC peer connections');
+  counts('sessions', 'box_media_sessions', 'Open WHIP/WHEP sessions');
+  // Totals only grow; exposed as gauges set from the SFU's own counters at scrape time.
+  new Gauge({ name: 'box_media_forwarded_packets', help: 'RTP packets since start, in from sources / out to subscribers', labelNames: ['direction'], registers: [registry], collect() {
+    this.set({ direction: 'in' }, m.traffic.inPackets);
+    this.set({ direction: 'out' }, m.traffic.outPackets);
+  } });
+  new Gauge({ name: 'box_media_forwarded_bytes', help: 'RTP bytes since start, in from sources / out to subscribers', labelNames: ['direction'], registers: [registry], collect() {
+    this.set({ direction: 'in' }, m.traffic.inBytes);
+    this.set({ direction: 'out' }, m.traffic.outBytes);
+  } });
+  new Gauge({ name: 'box_media_plis_sent', help: 'Keyframe requests (PLI) sent to sources since start', registers: [registry], collect() { this.set(m.plisSent); } });
+  new Gauge({ name: 'box_media_links', help: 'Box-to-box lesson links by direction and state', labelNames: ['direction', 'state'], registers: [registry], collect() {
+    this.reset();
+    for (const d of ['pull', 'push'] as const) for (const s of ['connecting', 'connected', 'retrying']) this.set({ direction: d, state: s }, 0);
+    for (const l of m.links()) this.inc({ direction: l.direction, state: l.state });
+  } });
+  new Gauge({ name: 'box_media_link_reconnects', help: 'Reconnections of the current lesson links (connects after the first)', labelNames: ['direction'], registers: [registry], collect() {
+    const by = { pull: 0, push: 0 };
+    for (const l of m.links()) by[l.direction] += Math.max(0, l.connects - 1);
+    this.set({ direction: 'pull' }, by.pull);
+    this.set({ direction: 'push' }, by.push);
+  } });
+}

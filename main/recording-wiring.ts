@@ -19,11 +19,18 @@ export interface RecordingOptions {
   tickMs?: number;
   segmentSeconds?: number;
   minFreeBytes?: number;
+  /** The box's recording switch (settings); off: no new recording starts and running ones stop. */
+  enabled?: () => boolean;
+  /** How often a teaching point asks its hub for master recordings (ms). */
+  catchupIntervalMs?: number;
 }
 
 export interface RecordingServices {
   store: RecordingStore;
   recorders: ReadonlyMap<string, RoomRecorder>;
+  enabled(): boolean;
+  /** Called after a room's recording was joined at the end of its lesson. */
+  onJoined(listener: (lessonId: string, room: string) => void): void;
   tick(): Promise<void>;
   close(): Promise<void>;
 }
@@ -45,6 +52,8 @@ export function createRecordingServices(o: RecordingOptions): RecordingServices 
   const root = join(o.dataDir, 'recordings');
   let busy = false;
   let closed = false;
+  const enabled = o.enabled ?? (() => true);
+  const joinedListeners: Array<(lessonId: string, room: string) => void> = [];
 
   const roomsOf = (l: Lesson): string[] => (o.role === 'hub' ? [l.id] : [l.id, `${l.id}~${o.selfBoxId}`]);
   const key = (lesson: string, room: string) => `${lesson}\n${room}`;
@@ -61,6 +70,7 @@ export function createRecordingServices(o: RecordingOptions): RecordingServices 
       const j = await joinRecording({ store, control: o.media.control, lessonId: l.id, room, dir: row.dir, lessonStartsAt: l.startsAt });
       store.setState(l.id, room, 'joined', null, j.file);
       log.info({ lesson: l.id, recRoom: room, segments: j.segments.length }, 'recording joined');
+      for (const f of joinedListeners) f(l.id, room);
     } catch (e) {
       // The segments stay, each playable; only the joined copy is missing.
       store.setState(l.id, room, 'failed', `join: ${(e as Error).message.slice(0, 300)}`);
@@ -77,7 +87,14 @@ export function createRecordingServices(o: RecordingOptions): RecordingServices 
         if (o.role === 'teaching-point' && !l.teachingPoints.includes(o.selfBoxId)) continue;
         for (const room of roomsOf(l)) {
           const row = store.get(l.id, room);
-          if (running(l, now)) {
+          if (running(l, now) && !enabled()) {
+            const rec = recorders.get(key(l.id, room));
+            if (!rec) continue;
+            recorders.delete(key(l.id, room));
+            await rec.stop();
+            store.setState(l.id, room, 'stopped', 'E_RECORDING_OFF: recording was turned off in the settings');
+            log.info({ lesson: l.id, recRoom: room }, 'recording stopped: turned off in the settings');
+          } else if (running(l, now)) {
             if (recorders.has(key(l.id, room)) || (row && row.state !== 'recording')) continue;
             const rec = new RoomRecorder({
               room: o.media.sfu.room(room), lessonId: l.id, dir: join(root, l.id, room.replace(/[^A-Za-z0-9_-]/g, '_')),
@@ -101,7 +118,8 @@ export function createRecordingServices(o: RecordingOptions): RecordingServices 
   const timer = setInterval(() => void tick(), o.tickMs ?? 1000);
   void tick();
   return {
-    store, recorders, tick,
+    store, recorders, tick, enabled,
+    onJoined: (f) => { joinedListeners.push(f); },
     async close() {
       closed = true;
       clearInterval(timer);

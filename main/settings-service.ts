@@ -20,6 +20,7 @@ export const settingsPatchSchema = z.strictObject({
     window: z.strictObject({ start: hhmm, end: hhmm }).nullable(),
     lanDiscovery: z.boolean(),
   }).partial().optional(),
+  recording: z.strictObject({ enabled: z.boolean() }).partial().optional(),
 });
 
 type Section = keyof BoxSettings;

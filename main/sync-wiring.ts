@@ -58,7 +58,7 @@ export function createSyncServices(o: SyncWiringOptions): SyncServices {
     bandwidth: () => o.settings.get().sync,
     prefs: () => prefs,
     adoptPublished: role === 'seed',
-    originSlots: role === 'seed' ? 3 : 0,
+    superSeed: role === 'seed',
   });
   const unlistenSettings = o.settings.onChange(() => engine.refreshBandwidth());
   const tracker = runsTracker ? createTracker({ knows: (ih) => store.itemsByInfohash(ih).length > 0, log }) : undefined;

@@ -7,7 +7,7 @@ import { timed } from '../core/store/timed.js';
 import type { ControlDraft, ControlEvent, ControlType } from '../core/contract/lesson.js';
 import type { LessonStore } from './lesson-store.js';
 
-const types = ['page', 'stroke', 'hand', 'mute', 'spotlight', 'lesson'] as const satisfies readonly ControlType[];
+const types = ['page', 'stroke', 'hand', 'mute', 'spotlight', 'lesson', 'preset'] as const satisfies readonly ControlType[];
 
 export const controlDraftSchema = z.strictObject({
   sender: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'a sender id'),
@@ -37,6 +37,7 @@ export class ControlHub {
   private readonly outboxList;
   private readonly outboxDel;
   private readonly listeners = new Map<string, Set<ControlListener>>();
+  private readonly anyListeners = new Set<ControlListener>();
 
   constructor(private readonly o: { db: Db; clock: Clock; log: Logger; lessons: LessonStore }) {
     const { db } = o;
@@ -68,7 +69,7 @@ export class ControlHub {
     if (fresh && d.type === 'lesson' && (d.body.state === 'started' || d.body.state === 'ended')) {
       this.o.lessons.mark(lessonId, d.body.state === 'started' ? 'live' : 'ended');
     }
-    if (fresh) for (const l of this.listeners.get(lessonId) ?? []) l(event);
+    if (fresh) for (const l of [...(this.listeners.get(lessonId) ?? []), ...this.anyListeners]) l(event);
     return { event, duplicate: !fresh };
   }
 
@@ -95,6 +96,12 @@ export class ControlHub {
       set.delete(fn);
       if (set.size === 0) this.listeners.delete(lessonId);
     };
+  }
+
+  /** Every fresh event of every lesson (box-side reactions such as camera presets). */
+  listenAll(fn: ControlListener): () => void {
+    this.anyListeners.add(fn);
+    return () => this.anyListeners.delete(fn);
   }
 
   listenerCount(): number {

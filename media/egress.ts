@@ -1,4 +1,7 @@
-import { RtpHeader, RtpPacket, type RTCPeerConnection, type RTCRtpSender } from 'werift';
+import { RtcpRrPacket, RtcpSrPacket, RtpHeader, RtpPacket, type RTCPeerConnection, type RTCRtpCodecParameters, type RTCRtpSender, type RtcpPacket } from 'werift';
+import { useCodecFor } from './codec-switch.js';
+import type { Rung } from '../core/contract/lesson.js';
+import { Ladder, layersByRung, vp8KeyframeSize, type LadderOptions } from './ladder.js';
 import { RtpRewriter } from './rtp-rewriter.js';
 
 /** Picks the simulcast layer to forward: the wanted one if present, else the best present. */
@@ -36,14 +39,35 @@ export class EgressPeer {
   private closed = false;
   wantedLayer: string | undefined;
   videoMime: string | undefined;
+  private videoCodecs: RTCRtpCodecParameters[] = [];
   sentVideo = 0;
   sentAudio = 0;
   plisReceived = 0;
   /** Called when this peer needs a keyframe (joined, layer switch, its browser sent PLI). */
   onKeyframeNeeded: (layer: string | undefined) => void = () => undefined;
 
-  constructor(readonly pc: RTCPeerConnection, wantedLayer?: string) {
+  /** On a hub: the teaching point's lesson link (its box id) follows the bandwidth ladder instead of REMB. */
+  readonly ladder: Ladder | undefined;
+  private ladderTimer: NodeJS.Timeout | undefined;
+  private ladderTarget: string | undefined;
+  private ladderReady = false;
+  private lastFeedbackAt = Date.now();
+  private lossReports: Array<{ at: number; frac: number }> = [];
+  private bytesVideo = 0;
+  private bytesAudio = 0;
+  private windowStart = Date.now();
+  private readonly layerHeights = new Map<string, number>();
+  private lastAvailable: string[] = [];
+  private lastRates: ReadonlyMap<string, number> = new Map();
+  ladderUpdatedAt = Date.now();
+
+  constructor(readonly pc: RTCPeerConnection, wantedLayer?: string, readonly linkOf?: string, ladderOptions?: Partial<LadderOptions>) {
     this.wantedLayer = wantedLayer;
+    if (linkOf !== undefined && wantedLayer === undefined) {
+      this.ladder = new Ladder(Date.now(), '720p', ladderOptions);
+      this.ladderTimer = setInterval(() => this.ladderTick(), 1000);
+      this.ladderTimer.unref();
+    }
   }
 
   /** Binds the negotiated senders; call after the offer/answer exchange. */
@@ -52,6 +76,7 @@ export class EgressPeer {
       if (t.kind === 'video' && !this.videoSender) {
         this.videoSender = t.sender;
         this.videoMime = t.codecs[0]?.mimeType.toLowerCase();
+        this.videoCodecs = t.codecs;
         t.sender.onPictureLossIndication.subscribe(() => {
           this.plisReceived++;
           this.onKeyframeNeeded(this.currentLayer);
@@ -60,6 +85,40 @@ export class EgressPeer {
         this.audioSender = t.sender;
       }
     }
+    if (this.ladder) {
+      for (const sender of [this.videoSender, this.audioSender]) sender?.onRtcp.subscribe((p) => this.onFeedback(sender, p));
+    }
+  }
+
+  private onFeedback(sender: RTCRtpSender, p: RtcpPacket): void {
+    const now = Date.now();
+    this.lastFeedbackAt = now;
+    if (p.type !== RtcpRrPacket.type && p.type !== RtcpSrPacket.type) return;
+    for (const r of (p as RtcpRrPacket).reports) if (r.ssrc === sender.ssrc) this.lossReports.push({ at: now, frac: r.fractionLost / 256 });
+  }
+
+  /** Once a second: what was sent, what the receiver reported lost, how long since it said anything. */
+  private ladderTick(): void {
+    const ladder = this.ladder;
+    if (!ladder || this.closed) return;
+    const now = Date.now();
+    const secs = Math.max(0.2, (now - this.windowStart) / 1000);
+    const sentBps = ((this.bytesVideo + this.bytesAudio) * 8) / secs;
+    const audioBps = Math.max(40_000, (this.bytesAudio * 8) / secs);
+    this.bytesVideo = this.bytesAudio = 0;
+    this.windowStart = now;
+    this.lossReports = this.lossReports.filter((r) => now - r.at <= 2500);
+    const loss = this.lossReports.length > 0 ? this.lossReports.reduce((a, r) => a + r.frac, 0) / this.lossReports.length : null;
+    // werift keeps the RTT from RR LSR/DLSR in a private field.
+    const rttOf = (x: RTCRtpSender | undefined) => (x as unknown as { rtt?: number } | undefined)?.rtt;
+    const rtt = rttOf(this.videoSender) ?? rttOf(this.audioSender);
+    const byRung = layersByRung(this.lastAvailable, this.lastRates, this.layerHeights);
+    const needs: Partial<Record<Rung, number>> = {};
+    for (const [r, l] of byRung) needs[r] = (this.lastRates.get(l) ?? 0) + audioBps;
+    const rung = ladder.update({ now, feedbackAgeMs: now - this.lastFeedbackAt, sentBps, loss, rttMs: rtt === undefined ? null : rtt * 1000, needs });
+    this.ladderTarget = byRung.get(rung);
+    this.ladderReady = true;
+    this.ladderUpdatedAt = now;
   }
 
   /** The source changed (new publisher, re-pulled relay): hold video until its next keyframe. */
@@ -69,8 +128,21 @@ export class EgressPeer {
 
   forwardVideo(layer: string, available: string[], pkt: RtpPacket, keyframe: boolean, mime: string | undefined, rates?: ReadonlyMap<string, number>): void {
     if (this.closed || !this.videoSender) return;
-    if (mime && this.videoMime && mime !== this.videoMime) return; // negotiated another codec: cannot carry it
-    const target = this.wantedLayer !== undefined || !rates || available.length < 2 ? chooseLayer(available, this.wantedLayer) : this.autoLayer(available, rates);
+    if (mime && !useCodecFor(this.videoSender, this.videoCodecs, mime)) return; // that codec was not negotiated: cannot carry it
+    if (this.ladder) {
+      if (keyframe && mime === 'video/vp8') {
+        const size = vp8KeyframeSize(pkt.payload);
+        if (size) this.layerHeights.set(layer, size.height);
+      }
+      this.lastAvailable = available;
+      if (rates) this.lastRates = rates;
+      if (!this.ladderReady) this.ladderTarget = chooseLayer(available, undefined);
+      if (this.ladderTarget === undefined) {
+        this.currentLayer = undefined; // audio-only or offline: the picture resumes from a keyframe
+        return;
+      }
+    }
+    const target = this.ladder ? this.ladderTarget : this.wantedLayer !== undefined || !rates || available.length < 2 ? chooseLayer(available, this.wantedLayer) : this.autoLayer(available, rates);
     if (target !== undefined && target !== this.currentLayer && layer === target) {
       // Switch (or start) only on a keyframe of the new layer; until then the old layer goes on.
       if (keyframe) this.currentLayer = target;
@@ -79,6 +151,7 @@ export class EgressPeer {
     if (this.currentLayer === undefined || layer !== this.currentLayer) return;
     this.send(this.videoSender, this.video, pkt);
     this.sentVideo++;
+    this.bytesVideo += pkt.payload.length + 12;
   }
 
   private autoTarget: string | undefined;
@@ -113,6 +186,22 @@ export class EgressPeer {
     if (this.closed || !this.audioSender) return;
     this.send(this.audioSender, this.audio, pkt);
     this.sentAudio++;
+    this.bytesAudio += pkt.payload.length + 12;
+  }
+
+  /** The layer the ladder wants forwarded now (undefined: audio only). */
+  get ladderLayer(): string | undefined {
+    return this.ladderTarget;
+  }
+
+  /** The ladder's view of this link (hub side), undefined when this subscriber does not follow it. */
+  linkStatus(): { rung: Rung; estimateBps: number | null; lossPct: number | null; updatedAt: number } | undefined {
+    const l = this.ladder;
+    if (!l) return undefined;
+    return {
+      rung: l.rung, estimateBps: l.lastDeliveredBps === null ? null : Math.round(l.lastDeliveredBps),
+      lossPct: l.lastLoss === null ? null : Math.round(l.lastLoss * 1000) / 10, updatedAt: this.ladderUpdatedAt,
+    };
   }
 
   private send(sender: RTCRtpSender, rw: RtpRewriter, pkt: RtpPacket): void {
@@ -130,6 +219,7 @@ export class EgressPeer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.ladderTimer);
     await this.pc.close();
   }
 }

@@ -32,6 +32,8 @@ export interface IngestOptions {
   remb: RembLimits;
   /** Minimum time between two keyframe requests for one layer. */
   pliIntervalMs: number;
+  /** Told of every keyframe request sent (the box's PLI counter). */
+  onPli?: () => void;
 }
 
 /**
@@ -51,6 +53,7 @@ export class IngestPeer implements MediaSource {
   private rembTimer: NodeJS.Timeout | undefined;
   private closed = false;
   videoMime: string | undefined;
+  private videoPt = -1;
   lastPacketAt = 0;
   packets = 0;
   lastRembBps = 0;
@@ -92,8 +95,10 @@ export class IngestPeer implements MediaSource {
         this.layerSsrc.set(layer, pkt.header.ssrc);
         this.pendingPli.delete(layer);
       }
-      if (!this.videoMime) {
-        this.videoMime = t.codecs.find((c) => c.payloadType === pkt.header.payloadType)?.mimeType.toLowerCase();
+      if (pkt.header.payloadType !== this.videoPt) {
+        // The sender may switch between negotiated codecs (a relay whose hub room changed publisher).
+        this.videoPt = pkt.header.payloadType;
+        this.videoMime = t.codecs.find((c) => c.payloadType === this.videoPt)?.mimeType.toLowerCase();
       }
       const key = this.videoMime ? isKeyframe(this.videoMime, pkt.payload) : false;
       if (this.pendingPli.has(layer)) {
@@ -123,6 +128,7 @@ export class IngestPeer implements MediaSource {
       // would never reach the sender it is meant for.
       const pli = new RtcpPayloadSpecificFeedback({ feedback: new PictureLossIndication({ senderSsrc: 1, mediaSsrc: ssrc }) });
       this.plisSent++;
+      this.o.onPli?.();
       receiver.dtlsTransport.sendRtcp([pli]).catch(() => undefined);
     }
   }

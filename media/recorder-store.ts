@@ -34,6 +34,10 @@ export class RecordingStore {
     return this.db.prepare(`SELECT ${cols} FROM recordings WHERE lesson_id = ? AND room = ?`).get(lessonId, room) as RecordingRow | undefined;
   }
 
+  all(): RecordingRow[] {
+    return this.db.prepare(`SELECT ${cols} FROM recordings ORDER BY started_at DESC`).all() as RecordingRow[];
+  }
+
   byState(state: RecordingState): RecordingRow[] {
     return this.db.prepare(`SELECT ${cols} FROM recordings WHERE state = ? ORDER BY started_at`).all(state) as RecordingRow[];
   }

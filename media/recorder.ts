@@ -28,6 +28,17 @@ export interface RecorderOptions {
 const VIDEO_SSRC = 0x5ec0_0001;
 const AUDIO_SSRC = 0x5ec0_0002;
 const PART = /^part-(\d{4})-(\d{5})\.mkv$/;
+/** No media for longer than this (a WAN outage, a silent source) is a gap in the recording. */
+const GAP_MS = 2000;
+
+/** Stretches (box clock, ms) where the room's source sent nothing, kept beside the segments. */
+export function readArrivalGaps(dir: string): Array<{ from: number; to: number }> {
+  try {
+    return JSON.parse(readFileSync(join(dir, 'gaps.json'), 'utf8')) as Array<{ from: number; to: number }>;
+  } catch {
+    return [];
+  }
+}
 
 export function segmentName(run: number, n: number): string {
   return `seg-${String(run).padStart(4, '0')}-${String(n).padStart(5, '0')}.mkv`;
@@ -57,6 +68,8 @@ export class RoomRecorder implements RoomTap {
   private relaunching = false;
   private quickFails = 0;
   private lastSentAt = 0;
+  /** Box-clock time of the last media packet from the source (not the keep-alive nudges). */
+  private lastMediaAt = 0;
   private lastAudioBuf: Buffer | undefined;
   private lastAudio: RtpPacket | undefined;
   private launchedAt = 0;
@@ -163,15 +176,32 @@ export class RoomRecorder implements RoomTap {
       this.runStartedAt = this.o.clock.now();
       this.nextPliAt = performance.now() + this.segSec * 1000;
     }
+    this.arrived();
     this.send(pkt, this.vRw, VIDEO_SSRC, 96, this.ports.video, `v${layer}:${pkt.header.ssrc}`);
   }
 
   audio(pkt: RtpPacket): void {
     if (!this.ready || this.waitingKey || !this.ports) return;
+    this.arrived();
     this.send(pkt, this.aRw, AUDIO_SSRC, 111, this.ports.audio, `a:${pkt.header.ssrc}`);
   }
 
   private readonly keys = new Map<string, number>();
+
+  /** Notes a stretch with no media (the segment muxer carries on across it, so segment times alone hide it). */
+  private arrived(): void {
+    const now = this.o.clock.now();
+    if (this.lastMediaAt > 0 && now - this.lastMediaAt > GAP_MS) this.noteGap(this.lastMediaAt, now);
+    this.lastMediaAt = now;
+  }
+
+  private noteGap(from: number, to: number): void {
+    try {
+      writeFileAtomic(join(this.o.dir, 'gaps.json'), JSON.stringify([...readArrivalGaps(this.o.dir), { from, to }]));
+    } catch (e) {
+      this.o.log.warn({ lesson: this.o.lessonId, room: this.roomName, err: (e as Error).message }, 'recording: could not note a gap');
+    }
+  }
 
   private send(pkt: RtpPacket, rw: RtpRewriter, ssrc: number, pt: number, port: number, key: string): void {
     let k = this.keys.get(key);
@@ -291,6 +321,9 @@ export class RoomRecorder implements RoomTap {
   /** Stops recording (lesson over, or the box shutting down); finished segments are all stored. */
   async stop(): Promise<void> {
     this.stopping = true;
+    const now = this.o.clock.now();
+    // Nothing received until the lesson ended (a link still down): that tail is a gap too.
+    if (this.lastMediaAt > 0 && now - this.lastMediaAt > GAP_MS) this.noteGap(this.lastMediaAt, now);
     await this.halt();
     await new Promise<void>((r) => this.sock.close(() => r()));
   }

@@ -42,7 +42,9 @@ export class ReceiveRateEstimator {
     let expected = 0;
     let received = 0;
     for (const s of this.seqs.values()) {
-      expected += ((s.highest - s.expectedBase) & 0xffff) + 1;
+      // A stream silent for the whole window (a paused simulcast layer) lost nothing: without this its
+      // "expected" wrapped to 65 536 and the estimate collapsed to the floor.
+      if (s.received > 0) expected += ((s.highest - s.expectedBase) & 0xffff) + 1;
       received += s.received;
       s.expectedBase = (s.highest + 1) & 0xffff;
       s.received = 0;
@@ -54,7 +56,10 @@ export class ReceiveRateEstimator {
     this.lastLoss = loss;
     if (rate > 0) {
       // Room to grow while the link is clean; hold on moderate loss; back off on heavy loss.
-      if (loss < 0.02) this.estimate = Math.max(this.estimate, rate * 1.5);
+      // Clean: keep growing (about 10 % a second) even when the sender stays below the estimate — a
+      // simulcast publisher turns its top layer on only once the estimate covers it, so 1.5 × the
+      // current rate alone would never let it get there.
+      if (loss < 0.02) this.estimate = Math.max(this.estimate * 1.1, rate * 1.5);
       else if (loss < 0.1) this.estimate = rate;
       else this.estimate = rate * (1 - 0.5 * loss);
     }

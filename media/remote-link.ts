@@ -2,6 +2,7 @@ import type { RTCPeerConnection } from 'werift';
 import type { Logger } from '../core/log.js';
 import { EgressPeer } from './egress.js';
 import type { IngestPeer } from './ingest.js';
+import { PullMeter } from './ladder-meter.js';
 import { gatheringComplete } from './peer-config.js';
 import type { Sfu } from './sfu.js';
 
@@ -24,6 +25,8 @@ export interface RemoteLinkOptions {
   silenceMs?: number;
   /** An attempt whose peer connection is not up by then is torn down and retried. */
   connectTimeoutMs?: number;
+  /** Limit for the WHIP/WHEP POST (a dead WAN otherwise holds an attempt for long). */
+  signalTimeoutMs?: number;
 }
 
 /**
@@ -38,8 +41,12 @@ export class RemoteLink {
   state: LinkState = 'connecting';
   connects = 0;
   lastError: string | null = null;
+  /** On a pull: what arrives (rung, rate, audio gaps), kept across reconnects. */
+  readonly meter: PullMeter | undefined;
 
-  constructor(private readonly o: RemoteLinkOptions) {}
+  constructor(private readonly o: RemoteLinkOptions) {
+    if (o.direction === 'pull') this.meter = new PullMeter();
+  }
 
   start(): void {
     this.loop ??= this.run();
@@ -56,12 +63,13 @@ export class RemoteLink {
     let backoff = this.o.minBackoffMs ?? 500;
     while (!this.stopped) {
       const startedAt = Date.now();
-      const attempt = new Attempt(this.o);
+      const attempt = new Attempt(this.o, this.meter);
       try {
         this.state = 'connecting';
         await attempt.connect();
         this.connects++;
         this.state = 'connected';
+        this.meter?.connected();
         this.lastError = null;
         this.o.log.info({ url: this.o.url, direction: this.o.direction }, 'media link up');
         await attempt.untilBroken((w) => (this.wake = w));
@@ -93,7 +101,7 @@ class Attempt {
   private egress: EgressPeer | undefined;
   private location: string | undefined;
 
-  constructor(private readonly o: RemoteLinkOptions) {}
+  constructor(private readonly o: RemoteLinkOptions, private readonly meter: PullMeter | undefined) {}
 
   async connect(): Promise<void> {
     const { sfu, direction } = this.o;
@@ -101,14 +109,17 @@ class Attempt {
     const dir = direction === 'pull' ? 'recvonly' : 'sendonly';
     pc.addTransceiver('video', { direction: dir });
     pc.addTransceiver('audio', { direction: dir });
-    if (direction === 'pull') this.ingest = sfu.newIngest(pc);
+    if (direction === 'pull') {
+      this.ingest = sfu.newIngest(pc);
+      this.meter?.attach(pc);
+    }
     await pc.setLocalDescription(await pc.createOffer());
     await gatheringComplete(pc);
     const res = await fetch(this.o.url, {
       method: 'POST',
       headers: { 'content-type': 'application/sdp', authorization: `Bearer ${await this.o.token()}` },
       body: pc.localDescription?.sdp ?? '',
-      signal: AbortSignal.timeout(10_000),
+      signal: AbortSignal.timeout(this.o.signalTimeoutMs ?? 10_000),
     });
     const body = await res.text();
     if (res.status !== 201) throw new Error(`${this.o.url} answered ${res.status}: ${body.slice(0, 200)}`);
@@ -140,6 +151,8 @@ class Attempt {
         // ICE/DTLS that never completes would otherwise hold the link forever.
         if (s !== 'connected' && Date.now() - started > connectTimeoutMs) return finish();
         const last = this.ingest ? this.ingest.lastPacketAt : lastRtcp;
+        // No media on a fresh attempt is not a fault: the hub's teacher may simply not be publishing
+        // (a watchdog that reconnected here looped forever between two publishers and lost the picture).
         if (last > 0 && Date.now() - last > silenceMs) finish();
       }, 250);
       const finish = () => {

@@ -7,6 +7,18 @@ export interface RoomTap {
   audio(pkt: RtpPacket): void;
 }
 
+/** Packets and bytes a box's rooms took in from their sources and sent out to subscribers (for /metrics). */
+export interface Traffic {
+  inPackets: number;
+  inBytes: number;
+  outPackets: number;
+  outBytes: number;
+}
+
+export function newTraffic(): Traffic {
+  return { inPackets: 0, inBytes: 0, outPackets: 0, outBytes: 0 };
+}
+
 /** One live stream on a box: at most one source (publisher or relay pull) fanned out to its subscribers. */
 export class Room {
   private source: MediaSource | undefined;
@@ -14,7 +26,7 @@ export class Room {
   /** Read-only listeners of the source's packets (the recorder); they never change what subscribers get. */
   readonly taps = new Set<RoomTap>();
 
-  constructor(readonly name: string) {}
+  constructor(readonly name: string, private readonly traffic: Traffic = newTraffic()) {}
 
   get publisher(): MediaSource | undefined {
     return this.source;
@@ -41,11 +53,33 @@ export class Room {
     peer.setSink({
       video: (layer, pkt, key) => {
         const layers = peer.layers();
-        for (const s of this.subs) s.forwardVideo(layer, layers, pkt, key, peer.videoMime, peer.layerRates());
+        const size = pkt.payload.length + 12;
+        const t = this.traffic;
+        t.inPackets++;
+        t.inBytes += size;
+        for (const s of this.subs) {
+          const before = s.sentVideo;
+          s.forwardVideo(layer, layers, pkt, key, peer.videoMime, peer.layerRates());
+          if (s.sentVideo !== before) {
+            t.outPackets++;
+            t.outBytes += size;
+          }
+        }
         for (const t of this.taps) t.video(layer, layers, pkt, key, peer.videoMime);
       },
       audio: (pkt) => {
-        for (const s of this.subs) s.forwardAudio(pkt);
+        const size = pkt.payload.length + 12;
+        const t = this.traffic;
+        t.inPackets++;
+        t.inBytes += size;
+        for (const s of this.subs) {
+          const before = s.sentAudio;
+          s.forwardAudio(pkt);
+          if (s.sentAudio !== before) {
+            t.outPackets++;
+            t.outBytes += size;
+          }
+        }
         for (const t of this.taps) t.audio(pkt);
       },
     });

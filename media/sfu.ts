@@ -6,7 +6,7 @@ import { EgressPeer } from './egress.js';
 import { IngestPeer, type MediaSource, type SourceStats } from './ingest.js';
 import { gatheringComplete, peerConfig, type IceSettings, type VideoCodec } from './peer-config.js';
 import type { RembLimits } from './remb.js';
-import { Room } from './room.js';
+import { Room, newTraffic, type Traffic } from './room.js';
 import { checkOffer } from './sdp.js';
 
 export const ROOM_PATTERN = /^[A-Za-z0-9_-]{1,64}(~[A-Za-z0-9_-]{1,80})?$/;
@@ -61,6 +61,9 @@ export class Sfu {
   private readonly sessions = new Map<string, LiveSession>();
   private readonly pcs = new Set<RTCPeerConnection>();
   private closed = false;
+  /** Totals since the box started, across rooms that have come and gone. */
+  readonly traffic: Traffic = newTraffic();
+  plisSent = 0;
 
   constructor(readonly o: SfuOptions) {}
 
@@ -81,7 +84,7 @@ export class Sfu {
   room(name: string): Room {
     let r = this.rooms.get(name);
     if (!r) {
-      r = new Room(name);
+      r = new Room(name, this.traffic);
       this.rooms.set(name, r);
     }
     return r;
@@ -92,7 +95,7 @@ export class Sfu {
   }
 
   newIngest(pc: RTCPeerConnection): IngestPeer {
-    return new IngestPeer(pc, { remb: this.o.remb, pliIntervalMs: this.o.pliIntervalMs });
+    return new IngestPeer(pc, { remb: this.o.remb, pliIntervalMs: this.o.pliIntervalMs, onPli: () => this.plisSent++ });
   }
 
   /** Installs a source in a room, closing the one it replaces (a publisher that came back wins). */
@@ -139,7 +142,7 @@ export class Sfu {
     checkOffer(offer);
     const codec = this.rooms.get(roomName)?.videoCodec as VideoCodec | undefined;
     const pc = this.createPeerConnection(codec);
-    const peer = new EgressPeer(pc, layer);
+    const peer = new EgressPeer(pc, layer, actor.startsWith('token:') ? undefined : actor); // another box: its lesson link follows the ladder
     try {
       await pc.setRemoteDescription({ type: 'offer', sdp: offer });
       for (const t of pc.getTransceivers()) t.setDirection('sendonly');

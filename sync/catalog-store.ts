@@ -2,7 +2,7 @@ import type { Db } from '../core/store/database.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import { timed } from '../core/store/timed.js';
-import type { CatalogItem, SignedManifest } from './manifest.js';
+import type { CatalogItem, CheckedManifest } from './manifest.js';
 
 export type LocalState = 'downloading' | 'complete' | 'failed';
 
@@ -26,14 +26,25 @@ export interface LibraryEntry extends CatalogItem {
 
 interface ItemRow {
   id: string; infohash: string; title: string; subject: string; grade: number; edition: string; unit: string;
-  kind: string; size: number; sha256: string; file_name: string; tags: string; web_seeds: string;
+  kind: string; size: number; sha256: string; file_name: string; tags: string; web_seeds: string; file_count: number | null;
 }
+
+/** A search page; `total` is exact when `totalExact`, else a lower bound ("more than N": counting every match is what made search slow). */
+export interface LibraryPage {
+  items: LibraryEntry[];
+  total: number;
+  totalExact: boolean;
+}
+
+/** Matches counted beyond the requested page before the count stops at "more than". */
+const COUNT_AHEAD = 200;
 
 function toItem(r: ItemRow): CatalogItem {
   return {
     id: r.id, infohash: r.infohash, title: r.title, subject: r.subject, grade: r.grade, edition: r.edition, unit: r.unit,
     kind: r.kind as CatalogItem['kind'], size: r.size, sha256: r.sha256, fileName: r.file_name,
     tags: JSON.parse(r.tags) as string[], webSeeds: JSON.parse(r.web_seeds) as string[],
+    ...(r.file_count ? { fileCount: r.file_count } : {}),
   };
 }
 
@@ -62,14 +73,18 @@ export class CatalogStore {
   private readonly s;
 
   constructor(private readonly db: Db, private readonly clock: Clock, private readonly log: Logger) {
+    // Items arrive in manifest order and are re-inserted in browse order, so that rowid order is browse order
+    // (grade, subject, unit, title): search pages then come straight off the FTS index without a sort.
+    db.exec(`CREATE TEMP TABLE IF NOT EXISTS catalog_stage (id TEXT, infohash TEXT, title TEXT, subject TEXT, grade INTEGER, edition TEXT,
+      unit TEXT, kind TEXT, size INTEGER, sha256 TEXT, file_name TEXT, tags TEXT, web_seeds TEXT, file_count INTEGER)`);
     this.s = {
       manifestState: db.prepare('SELECT highest_version, manifest, source, accepted_at FROM sync_manifest_state WHERE id = 1'),
       putManifest: db.prepare(`INSERT INTO sync_manifest_state (id, highest_version, manifest, source, accepted_at) VALUES (1, ?, ?, ?, ?)
         ON CONFLICT(id) DO UPDATE SET highest_version = MAX(highest_version, excluded.highest_version), manifest = excluded.manifest,
         source = excluded.source, accepted_at = excluded.accepted_at`),
-      insertItem: db.prepare(`INSERT INTO catalog_items (id, infohash, title, subject, grade, edition, unit, kind, size, sha256, file_name, tags, web_seeds)
-        VALUES (@id, @infohash, @title, @subject, @grade, @edition, @unit, @kind, @size, @sha256, @fileName, @tags, @webSeeds)`),
-      insertFts: db.prepare('INSERT INTO library_fts (item_id, title, unit, tags, subject) VALUES (?, ?, ?, ?, ?)'),
+      stageItem: db.prepare(`INSERT INTO temp.catalog_stage (id, infohash, title, subject, grade, edition, unit, kind, size, sha256, file_name, tags, web_seeds, file_count)
+        VALUES (@id, @infohash, @title, @subject, @grade, @edition, @unit, @kind, @size, @sha256, @fileName, @tags, @webSeeds, @fileCount)`),
+      currentVersion: db.prepare('SELECT highest_version FROM sync_manifest_state WHERE id = 1 AND manifest IS NOT NULL'),
       item: db.prepare('SELECT * FROM catalog_items WHERE id = ?'),
       itemsByHash: db.prepare('SELECT * FROM catalog_items WHERE infohash = ?'),
       allItems: db.prepare('SELECT * FROM catalog_items ORDER BY id'),
@@ -95,20 +110,36 @@ export class CatalogStore {
     return r?.highest_version ?? 0;
   }
 
-  currentManifest(): { raw: string; source: string | null; acceptedAt: number } | undefined {
-    const r = this.s.manifestState.get() as { manifest: string | null; source: string | null; accepted_at: number } | undefined;
-    return r?.manifest ? { raw: r.manifest, source: r.source, acceptedAt: r.accepted_at } : undefined;
+  /** The accepted manifest's bytes as received (what this box serves to the boxes below it). Reads the whole blob: not for status. */
+  currentManifest(): { raw: Buffer; source: string | null; acceptedAt: number } | undefined {
+    const r = this.s.manifestState.get() as { manifest: Buffer | string | null; source: string | null; accepted_at: number } | undefined;
+    if (!r?.manifest) return undefined;
+    return { raw: typeof r.manifest === 'string' ? Buffer.from(r.manifest) : r.manifest, source: r.source, acceptedAt: r.accepted_at };
   }
 
-  /** Replaces the catalogue with an accepted manifest in one transaction; the version never goes down. */
-  acceptManifest(manifest: SignedManifest, raw: string, source: string | null): void {
+  /** The version of the catalogue this box holds (null before the first), without reading the manifest. */
+  currentVersion(): number | null {
+    return (this.s.currentVersion.get() as { highest_version: number } | undefined)?.highest_version ?? null;
+  }
+
+  /**
+   * Replaces the catalogue with a checked manifest in one transaction; the version never goes down. Items
+   * stream from the manifest into SQLite one at a time; a bad item rolls everything back.
+   */
+  acceptManifest(manifest: CheckedManifest, raw: Buffer, source: string | null): void {
     timed(this.log, 'sync.acceptManifest', () => this.db.transaction(() => {
       this.s.putManifest.run(manifest.payload.version, raw, source, this.clock.now());
-      this.db.exec('DELETE FROM catalog_items; DELETE FROM library_fts;');
-      for (const it of manifest.payload.items) {
-        this.s.insertItem.run({ ...it, tags: JSON.stringify(it.tags), webSeeds: JSON.stringify(it.webSeeds) });
-        this.s.insertFts.run(it.id, it.title, it.unit, it.tags.join(' '), it.subject);
+      this.db.exec('DELETE FROM catalog_items; DELETE FROM library_fts; DELETE FROM temp.catalog_stage;');
+      for (const it of manifest.items()) {
+        this.s.stageItem.run({ ...it, tags: JSON.stringify(it.tags), webSeeds: JSON.stringify(it.webSeeds), fileCount: it.fileCount ?? null });
       }
+      this.db.exec(`
+        INSERT INTO catalog_items (id, infohash, title, subject, grade, edition, unit, kind, size, sha256, file_name, tags, web_seeds, file_count)
+          SELECT id, infohash, title, subject, grade, edition, unit, kind, size, sha256, file_name, tags, web_seeds, file_count
+          FROM temp.catalog_stage ORDER BY grade, subject, unit, title, id;
+        DELETE FROM temp.catalog_stage;
+        INSERT INTO library_fts (rowid, item_id, title, unit, tags, subject)
+          SELECT rowid, id, title, unit, (SELECT COALESCE(group_concat(value, ' '), '') FROM json_each(tags)), subject FROM catalog_items;`);
     })());
   }
 
@@ -179,18 +210,25 @@ export class CatalogStore {
     return (this.s.torrent.get(infohash) as { torrent: Buffer } | undefined)?.torrent;
   }
 
-  /** Items whose file is complete and verified on this box, with filters for browsing. */
-  library(f: { q?: string; grade?: number; subject?: string; unit?: string; kind?: string; limit: number; offset: number }): { items: LibraryEntry[]; total: number } {
-    const where: string[] = [`l.state = 'complete'`];
+  /**
+   * Items whose files are complete and verified on this box, with filters for browsing. Pages come in rowid
+   * order, which is browse order (see the constructor): the FTS index and the browse index serve it without
+   * sorting the matches, and matches are counted only up to COUNT_AHEAD past the page.
+   */
+  library(f: { q?: string; grade?: number; subject?: string; unit?: string; kind?: string; limit: number; offset: number }): LibraryPage {
+    const where: string[] = [];
     const args: unknown[] = [];
     let from = 'catalog_items c JOIN sync_local l ON l.infohash = c.infohash';
+    let order = 'c.grade, c.subject, c.unit, c.rowid';
     if (f.q && f.q.trim()) {
       const fts = ftsQuery(f.q);
       if (fts) {
-        from += ' JOIN library_fts ON library_fts.item_id = c.id';
+        from = 'library_fts f JOIN catalog_items c ON c.rowid = f.rowid JOIN sync_local l ON l.infohash = c.infohash';
+        order = 'f.rowid';
         where.push('library_fts MATCH ?');
         args.push(fts);
       } else {
+        order = 'c.rowid';
         for (const term of f.q.trim().split(/\s+/)) {
           where.push(`(c.title LIKE ? ESCAPE '\\' OR c.unit LIKE ? ESCAPE '\\' OR c.tags LIKE ? ESCAPE '\\' OR c.subject LIKE ? ESCAPE '\\')`);
           const p = likePattern(term);
@@ -198,16 +236,21 @@ export class CatalogStore {
         }
       }
     }
+    where.push(`l.state = 'complete'`);
     if (f.grade !== undefined) { where.push('c.grade = ?'); args.push(f.grade); }
     if (f.subject) { where.push('c.subject = ?'); args.push(f.subject); }
     if (f.unit) { where.push('c.unit = ?'); args.push(f.unit); }
     if (f.kind) { where.push('c.kind = ?'); args.push(f.kind); }
     const sql = `FROM ${from} WHERE ${where.join(' AND ')}`;
     return timed(this.log, 'sync.library', () => {
-      const total = (this.db.prepare(`SELECT COUNT(*) AS n ${sql}`).get(...args) as { n: number }).n;
-      const rows = this.db.prepare(`SELECT c.*, l.completed_at, l.pinned ${sql} ORDER BY c.grade, c.subject, c.unit, c.title LIMIT ? OFFSET ?`)
+      const rows = this.db.prepare(`SELECT c.*, l.completed_at, l.pinned ${sql} ORDER BY ${order} LIMIT ? OFFSET ?`)
         .all(...args, f.limit, f.offset) as Array<ItemRow & { completed_at: number; pinned: number }>;
-      return { total, items: rows.map((r) => ({ ...toItem(r), completedAt: r.completed_at, pinned: r.pinned === 1 })) };
+      const items = rows.map((r) => ({ ...toItem(r), completedAt: r.completed_at, pinned: r.pinned === 1 }));
+      // A short page (that is not past the end) already tells the exact total.
+      if (rows.length < f.limit && (rows.length > 0 || f.offset === 0)) return { items, total: f.offset + rows.length, totalExact: true };
+      const cap = f.offset + f.limit + COUNT_AHEAD;
+      const n = (this.db.prepare(`SELECT COUNT(*) AS n FROM (SELECT 1 ${sql} LIMIT ?)`).get(...args, cap) as { n: number }).n;
+      return { items, total: n, totalExact: n < cap };
     });
   }
 

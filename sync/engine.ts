@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import WebTorrent, { type Torrent } from 'webtorrent';
 import type { Clock } from '../core/clock.js';
@@ -6,15 +6,15 @@ import type { Logger } from '../core/log.js';
 import { BoxError, isBoxError } from '../core/errors.js';
 import { fsyncDir } from '../core/atomic-file.js';
 import { CatalogStore } from './catalog-store.js';
-import { verifyManifest, type CatalogItem, type SignedManifest } from './manifest.js';
+import { checkManifest, type CatalogItem, type ManifestHeader } from './manifest.js';
+import { publishedItems, publishedPresent, syncItemFiles, verifyItemFiles } from './item-files.js';
 import { storeLayout, type StoreLayout } from './store-layout.js';
 import { torrentInfo, retargetTorrent, fullBitfield, countBits } from './torrent-files.js';
-import { sha256File } from './file-hash.js';
 import { bandwidthPlan, type BandwidthInputs, type BandwidthPlan } from './bandwidth.js';
 import { chooseEvictions, freeBytes, shortfall } from './storage.js';
 import type { SyncPreferences } from './preferences.js';
 import { makeThumbnail } from './thumbnails.js';
-import { limitOriginSlots } from './origin-choker.js';
+import { superSeed } from './origin-choker.js';
 
 export type BandwidthSettings = Omit<BandwidthInputs, 'linkKbps' | 'lessonActive' | 'minuteOfDay'> & { lanDiscovery: boolean };
 
@@ -36,8 +36,8 @@ export interface SyncEngineOptions {
   prefs: () => SyncPreferences;
   /** The seed adopts what `box publish` wrote into its store folder. */
   adoptPublished: boolean;
-  /** On the origin (the seed): peers unchoked at once, so each piece leaves the origin about once per swarm. 0 = all. */
-  originSlots?: number;
+  /** On the origin (the seed): super-seeding, so each piece leaves the origin about once per swarm. */
+  superSeed?: boolean;
   torrentPort?: number;
   tickMs?: number;
   manifestIntervalMs?: number;
@@ -101,6 +101,8 @@ export class SyncEngine {
   private plan: BandwidthPlan = { paused: false, downloadBps: -1, uploadBps: -1, reason: 'open' };
   private downloadedThisRun = 0;
   private uploadedThisRun = 0;
+  /** Last time any peer (not a web seed) sent this box data: web seeds wait while peers deliver. */
+  private lastPeerProgressAt = 0;
   private readonly log: Logger;
 
   constructor(private readonly o: SyncEngineOptions) {
@@ -185,14 +187,15 @@ export class SyncEngine {
   // ---------- manifest ----------
 
   /** Checks a manifest and, when it is newer, makes it this box's catalogue. A refusal changes nothing. */
-  acceptManifest(raw: string, source: string | null): { accepted: boolean; manifest: SignedManifest } {
-    const manifest = verifyManifest(raw, {
+  acceptManifest(raw: string | Buffer, source: string | null): { accepted: boolean; manifest: { payload: ManifestHeader } } {
+    // Bytes, not a string: a 100,000-item manifest is read item by item (sync/manifest.ts checkManifest).
+    const bytes = typeof raw === 'string' ? Buffer.from(raw) : raw;
+    const manifest = checkManifest(bytes, {
       publisherKeys: this.o.publisherKeys, clock: this.o.clock, toleranceMs: this.o.toleranceMs, highestVersion: this.store.highestVersion(),
     });
-    const current = this.store.currentManifest();
-    if (current && manifest.payload.version === this.store.highestVersion()) return { accepted: false, manifest };
-    this.store.acceptManifest(manifest, raw, source);
-    this.log.info({ version: manifest.payload.version, items: manifest.payload.items.length, source }, 'catalogue manifest accepted');
+    if (this.store.currentVersion() !== null && manifest.payload.version === this.store.highestVersion()) return { accepted: false, manifest };
+    this.store.acceptManifest(manifest, bytes, source);
+    this.log.info({ version: manifest.payload.version, items: manifest.payload.itemCount, source }, 'catalogue manifest accepted');
     return { accepted: true, manifest };
   }
 
@@ -200,12 +203,12 @@ export class SyncEngine {
   async refreshManifest(): Promise<{ source: string; version: number; accepted: boolean } | undefined> {
     let lastErr: unknown;
     for (const src of this.sources()) {
-      let raw: string;
+      let raw: Buffer;
       try {
         const res = await fetch(`${src}/catalog/manifest.json`, { signal: this.signal(10_000) });
         if (res.status === 404) continue;
         if (!res.ok) throw new BoxError('E_CATALOG_SOURCE', `${src} answered ${res.status} for its manifest.`);
-        raw = await res.text();
+        raw = Buffer.from(await res.arrayBuffer());
       } catch (e) {
         lastErr = isBoxError(e) ? e : new BoxError('E_CATALOG_SOURCE', `${src} could not be reached (${(e as Error).message}).`);
         continue;
@@ -231,7 +234,7 @@ export class SyncEngine {
 
   private async adoptPublished(): Promise<void> {
     if (!existsSync(this.layout.manifest)) return;
-    const raw = readFileSync(this.layout.manifest, 'utf8');
+    const raw = readFileSync(this.layout.manifest);
     let res;
     try {
       res = this.acceptManifest(raw, null);
@@ -241,12 +244,11 @@ export class SyncEngine {
       return;
     }
     if (!res.accepted) return;
-    for (const it of res.manifest.payload.items) {
+    for (const it of publishedItems(this.store, this.layout)) {
       // The torrent is served even when the file is held elsewhere (another seeder, a third-party client).
       if (existsSync(this.layout.torrentFile(it.infohash))) this.store.saveTorrent(it.infohash, readFileSync(this.layout.torrentFile(it.infohash)));
       if (this.store.local(it.infohash)?.state === 'complete') continue;
-      const file = join(this.layout.fileDir(it.infohash), it.fileName);
-      if (!existsSync(file) || statSync(file).size !== it.size || !this.store.torrent(it.infohash)) continue;
+      if (!publishedPresent(this.layout, it) || !this.store.torrent(it.infohash)) continue;
       this.store.startLocal(it.infohash, it.size);
       this.store.markComplete(it.infohash);
       this.store.setPinned(it.infohash, true);
@@ -356,12 +358,16 @@ export class SyncEngine {
       const a: Active = { torrent: t, mode, item, webSeeded: false, lastProgressAt: Date.now(), dirty: false, finishing: false };
       this.active.set(ih, a);
       t.on('wire', (wire) => {
-        wire.on('download', (n: number) => { this.downloadedThisRun += n; a.lastProgressAt = Date.now(); });
+        wire.on('download', (n: number) => {
+          this.downloadedThisRun += n;
+          a.lastProgressAt = Date.now();
+          if (wire.type !== 'webSeed') this.lastPeerProgressAt = a.lastProgressAt;
+        });
         wire.on('upload', (n: number) => { this.uploadedThisRun += n; });
       });
       t.on('verified', () => { a.dirty = true; });
-      if (mode === 'seed' && (this.o.originSlots ?? 0) > 0) {
-        const stop = limitOriginSlots(t, this.o.originSlots!);
+      if (mode === 'seed' && this.o.superSeed) {
+        const stop = superSeed(t);
         t.once('close', stop);
       }
       t.on('error', (e: unknown) => this.onTorrentError(ih, t, e));
@@ -437,7 +443,7 @@ export class SyncEngine {
       // A 'done' that slipped by (e.g. the last piece verified during a pause) must still be finished.
       if (a.mode === 'download' && !a.finishing && a.torrent.done) void this.finish(ih);
       if (a.mode !== 'download' || a.webSeeded || a.finishing) continue;
-      if (Date.now() - a.lastProgressAt < wait) continue;
+      if (Date.now() - a.lastProgressAt < wait || Date.now() - this.lastPeerProgressAt < wait) continue;
       a.webSeeded = true;
       const seeds = [...a.item.webSeeds, ...this.sources().map((s) => `${s}/catalog/files/${a.item.infohash}`)];
       this.log.info({ infohash: a.item.infohash, seeds: seeds.length }, 'no progress from peers: adding web seeds');
@@ -486,9 +492,8 @@ export class SyncEngine {
     await destroyTorrent(a.torrent);
     const item = a.item;
     const release = () => { if (this.active.get(ih) === a) this.active.delete(ih); };
-    const partial = join(this.layout.partialDir(ih), item.fileName);
     try {
-      const ok = existsSync(partial) && statSync(partial).size === item.size && (await sha256File(partial)) === item.sha256;
+      const ok = await verifyItemFiles(this.layout.partialDir(ih), item);
       if (!ok) {
         release();
         rmSync(this.layout.partialDir(ih), { recursive: true, force: true });
@@ -497,8 +502,7 @@ export class SyncEngine {
         this.log.error({ infohash: ih, itemId: item.id }, 'downloaded file failed its sha256 check');
         return;
       }
-      const fd = openSync(partial, 'r');
-      try { fsyncSync(fd); } finally { closeSync(fd); }
+      syncItemFiles(this.layout.partialDir(ih), item);
       rmSync(this.layout.fileDir(ih), { recursive: true, force: true });
       renameSync(this.layout.partialDir(ih), this.layout.fileDir(ih));
       fsyncDir(this.layout.files);
@@ -533,11 +537,7 @@ export class SyncEngine {
   }
 
   status(): SyncStatus {
-    const m = this.store.currentManifest();
-    let version: number | null = null;
-    if (m) {
-      try { version = (JSON.parse(m.raw) as SignedManifest).payload.version; } catch { version = null; }
-    }
+    const version = this.store.currentVersion();
     const downloads = [...this.active.values()].filter((a) => a.mode === 'download').map((a) => ({
       itemId: a.item.id, infohash: a.item.infohash, progress: a.torrent.progress ?? 0, peers: a.torrent.numPeers ?? 0, webSeeded: a.webSeeded,
     }));

@@ -1,11 +1,11 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BoxError, isBoxError } from '../core/errors.js';
 import { writeFileAtomic, fsyncDir } from '../core/atomic-file.js';
 import type { SyncEngine } from './engine.js';
 import { storeLayout } from './store-layout.js';
-import { sha256File } from './file-hash.js';
 import { makeTorrent, torrentInfo } from './torrent-files.js';
+import { folderListing, verifyItemFiles } from './item-files.js';
 
 export interface ExportResult {
   items: number;
@@ -30,7 +30,10 @@ export function exportBundle(engine: SyncEngine, toDir: string): ExportResult {
     mkdirSync(dir, { recursive: true });
     const target = join(dir, held.item.fileName);
     const tmp = `${target}.part`;
-    copyFileSync(held.path, tmp);
+    rmSync(tmp, { recursive: true, force: true });
+    if (held.item.fileCount) cpSync(held.path, tmp, { recursive: true });
+    else copyFileSync(held.path, tmp);
+    rmSync(target, { recursive: true, force: true });
     renameSync(tmp, target);
     writeFileAtomic(out.torrentFile(row.infohash), torrent);
     items++;
@@ -76,12 +79,12 @@ export async function importBundle(engine: SyncEngine, fromDir: string): Promise
       continue;
     }
     const refuse = (code: string, message: string) => results.push({ itemId: item.id, outcome: 'refused', code, message });
-    const size = statSync(file).size;
+    const size = item.fileCount ? (await folderListing(file)).size : statSync(file).size;
     if (size !== item.size) {
       refuse('E_BUNDLE_ITEM', `${item.id} 「${item.title}」: ${size} of ${item.size} bytes on the USB drive (truncated copy); not imported.`);
       continue;
     }
-    if ((await sha256File(file)) !== item.sha256) {
+    if (!(await verifyItemFiles(src.fileDir(item.infohash), item))) {
       refuse('E_BUNDLE_ITEM', `${item.id} 「${item.title}」: its contents do not match the signed catalogue (changed or damaged); not imported.`);
       continue;
     }
@@ -89,7 +92,8 @@ export async function importBundle(engine: SyncEngine, fromDir: string): Promise
     rmSync(stage, { recursive: true, force: true });
     mkdirSync(stage, { recursive: true });
     const staged = join(stage, item.fileName);
-    copyFileSync(file, staged);
+    if (item.fileCount) cpSync(file, staged, { recursive: true });
+    else copyFileSync(file, staged);
     // Rebuilding the torrent from the verified file both checks the infohash and spares a trust in the bundle's .torrent.
     const torrent = await makeTorrent(staged, item.fileName, { trackers: [], webSeeds: [] });
     if ((await torrentInfo(torrent)).infoHash !== item.infohash) {
@@ -97,7 +101,7 @@ export async function importBundle(engine: SyncEngine, fromDir: string): Promise
       refuse('E_BUNDLE_ITEM', `${item.id}: the file does not give the catalogue's infohash; not imported.`);
       continue;
     }
-    if ((await sha256File(staged)) !== item.sha256) {
+    if (!(await verifyItemFiles(stage, item))) {
       rmSync(stage, { recursive: true, force: true });
       refuse('E_BUNDLE_ITEM', `${item.id}: the copy onto this box was damaged; not imported.`);
       continue;

@@ -1,5 +1,6 @@
 // Shape of GET /api/health (a stable path county tooling and other boxes rely on).
 import type { HardwareHealth } from './hardware.js';
+import type { RecordingStatus } from './recording.js';
 export type BoxRole = 'hub' | 'teaching-point' | 'seed';
 
 export interface HealthReport {
@@ -25,4 +26,6 @@ export interface HealthReport {
   } | null;
   /** Cameras, microphones, disk trend, SMART, CPU temperature, unclean shutdowns, clock skew. */
   hardware: HardwareHealth | null;
+  /** Lesson recording on this box (hub and teaching point). */
+  recording?: RecordingStatus | null;
 }

@@ -44,7 +44,8 @@ export type ControlType =
   | 'hand' // hand raised or lowered by a teaching point: { raised }
   | 'mute' // hub mutes or unmutes a teaching point: { target, muted }
   | 'spotlight' // hub puts a teaching point on the big screen: { target | null }
-  | 'lesson'; // lesson started or ended: { state: 'started' | 'ended' }
+  | 'lesson' // lesson started or ended: { state: 'started' | 'ended' }
+  | 'preset'; // only the hub: turn a teaching point's camera to a preset: { target, role, preset }
 
 /** One control message as its sender wrote it; `seq` increases by one per sender. */
 export interface ControlDraft {
@@ -87,6 +88,8 @@ export interface LessonLinkStatus {
   control: { connected: boolean; pending: number };
   /** The ladder rung the link is on, once measured. */
   rung?: Rung;
+  /** Measured on the pull at this box: receive rate, last picture height, recent audio gaps (≥ 100 ms, ms since epoch). */
+  received?: { rxBps: number; videoHeight: number | null; audioGaps: Array<{ endedAt: number; wallMs: number; mediaMs: number }> };
 }
 
 /** What the hub knows of each teaching point's link in a lesson: GET /api/lessons/<id>/links → { points }. */

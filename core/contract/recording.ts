@@ -42,6 +42,8 @@ export interface RecordingEntry {
   timelineUrl: string | null;
   /** BoxError code when stopped/failed (e.g. E_DISK_FULL). */
   problem: string | null;
+  /** The lesson's scheduled start (ISO): the origin of the timeline's `at` and of `gaps`, so a player can place events on the media. */
+  lessonStartsAt?: string;
 }
 
 /** Recording state of the box right now (also in /api/health). */

@@ -12,9 +12,12 @@ export interface BoxSettings {
     window: { start: string; end: string } | null;
     lanDiscovery: boolean;
   };
+  /** Lesson recording on this box (on by default; off records nothing new). */
+  recording: { enabled: boolean };
 }
 
 export const defaultSettings: BoxSettings = {
   ui: { language: 'zh-CN', volume: 80 },
   sync: { lessonSharePercent: 10, uploadLimitKbps: null, downloadLimitKbps: null, window: null, lanDiscovery: true },
+  recording: { enabled: true },
 };

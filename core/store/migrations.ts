@@ -221,4 +221,11 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: 'sync: folder items (file count of a digital textbook or exercise set)',
+    sql: `
+      ALTER TABLE catalog_items ADD COLUMN file_count INTEGER;
+    `,
+  },
 ];

@@ -16,6 +16,12 @@ export type ShellLog = (msg: string, fields?: Record<string, unknown>) => void;
 export interface KioskShellOptions {
   /** The box's web UI, e.g. http://127.0.0.1:8420; its origin is the only one the window may use. */
   boxUrl: string;
+  /**
+   * The URL to load once the daemon is up: boxUrl with the kiosk's media token in the fragment
+   * (main/kiosk/kiosk-token.ts), so the box's own whiteboard needs no PIN. Defaults to boxUrl; asked
+   * again only until it succeeds. Must be on boxUrl's origin.
+   */
+  launchUrl?: () => string | Promise<string>;
   /** Absolute path of the (CommonJS) preload script. */
   preloadPath: string;
   /** Starts the box daemon in-process when the shell owns it; stopped by close(). */
@@ -161,16 +167,31 @@ export async function startKioskShell(electron: ElectronApi, opts: KioskShellOpt
   };
 
   // The daemon may still be starting (or restarting): keep retrying instead of showing an error page.
-  const load = (): void => {
+  let resolvedUrl: string | null = opts.launchUrl ? null : opts.boxUrl;
+  const target = async (): Promise<string> => {
+    try {
+      const url = await opts.launchUrl!();
+      if (!isBox(url)) throw new Error('launch URL is not on the box origin');
+      resolvedUrl = url;
+    } catch (err) {
+      log('kiosk launch URL not available; opening the box without a kiosk token', { error: String(err) });
+    }
+    return resolvedUrl ?? opts.boxUrl;
+  };
+  const loadUrl = (url: string): void => {
     const w = alive();
     if (!w) return;
-    w.loadURL(opts.boxUrl).catch((err: unknown) => {
+    w.loadURL(url).catch((err: unknown) => {
       // ERR_ABORTED means another navigation (the page's own redirect) replaced this one: not a failure.
       if ((err as { code?: string } | null)?.code === 'ERR_ABORTED') return;
       const delayMs = nextLoadDelay();
       log('box page failed to load; retrying', { error: String(err), delayMs });
       schedule(delayMs, load);
     });
+  };
+  const load = (): void => {
+    if (resolvedUrl) loadUrl(resolvedUrl);
+    else void target().then(loadUrl);
   };
 
   const close = (): Promise<void> => {

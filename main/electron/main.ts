@@ -7,6 +7,7 @@ import type { ElectronApi } from './electron-api.js';
 import { startKioskShell } from './kiosk-shell.js';
 import { preloadScript } from './preload.js';
 import { startDaemonChild } from './daemon-child.js';
+import { DEFAULT_CONFIG_PATH } from '../config-file.js';
 
 const DEFAULT_BOX_URL = 'http://127.0.0.1:8420';
 
@@ -31,8 +32,11 @@ async function main(): Promise<void> {
   // whiteboards the shell starts the same daemon itself, as a child process on Electron's own Node
   // (ELECTRON_RUN_AS_NODE), so a renderer crash never takes the daemon down with it.
   const external = process.env.BOX_DAEMON === 'external';
+  const boxUrl = process.env.BOX_URL || DEFAULT_BOX_URL;
   const shell = await startKioskShell(electron, {
-    boxUrl: process.env.BOX_URL || DEFAULT_BOX_URL,
+    boxUrl,
+    // The box's own whiteboard needs no PIN: a kiosk media token issued in the box's database.
+    launchUrl: async () => (await import('../kiosk/kiosk-token.js')).kioskLaunchUrl(boxUrl, process.env.BOX_CONFIG || DEFAULT_CONFIG_PATH, log),
     preloadPath,
     log,
     ...(external ? {} : { startDaemon: () => startDaemonChild(log) }),

@@ -42,7 +42,8 @@ export function requirePeer(ctx: BoxContext) {
     } catch (e) {
       if (e instanceof TokenRefused) {
         ctx.metrics.authRefused.inc({ reason: e.reason });
-        ctx.audit.append({
+        // One row per source and reason a minute (with a count): a flood of bad tokens cannot grow the log.
+        ctx.audit.appendCoalesced(`auth.refused\n${req.ip}\n${e.reason}`, {
           actor: e.issuer ?? 'anonymous',
           action: 'auth.refused',
           target: `${req.method} ${req.routeOptions.url ?? req.url}`,

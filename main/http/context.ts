@@ -14,6 +14,7 @@ import type { BoxMetrics } from '../metrics.js';
 import type { SyncServices } from '../sync-wiring.js';
 import type { MediaServices } from '../media-wiring.js';
 import type { HardwareServices } from '../hardware-wiring.js';
+import type { RecordingsApi } from '../recordings-catchup.js';
 
 export interface IdentityNotice {
   reason: 'first-boot' | 'cloned' | 'unreadable';
@@ -47,4 +48,6 @@ export interface BoxContext {
   media?: MediaServices;
   /** Cameras, microphones, PTZ presets, boot record and hardware health: every box. */
   hardware?: HardwareServices;
+  /** Lesson recordings (own and the hub's masters), catch-up: hub and teaching point only. */
+  recordings?: RecordingsApi;
 }

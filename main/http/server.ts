@@ -14,6 +14,7 @@ import { catalogRoutes } from './routes/catalog.js';
 import { libraryRoutes } from './routes/library.js';
 import { rendererRoutes } from './routes/renderer.js';
 import { hardwareRoutes } from './routes/hardware.js';
+import { recordingRoutes } from './routes/recordings.js';
 
 /** Builds the box's HTTP API; each room's routes are a plugin taking the box context. */
 export async function buildServer(ctx: BoxContext): Promise<FastifyInstance> {
@@ -56,6 +57,8 @@ export async function buildServer(ctx: BoxContext): Promise<FastifyInstance> {
     await app.register(async (a) => whipWhepRoutes(a, ctx));
     await app.register(async (a) => lessonRoutes(a, ctx));
     await app.register(async (a) => controlRoutes(a, ctx));
+    const recordings = ctx.recordings;
+    if (recordings) await app.register(async (a) => recordingRoutes(a, ctx, recordings));
   }
   const hardware = ctx.hardware;
   if (hardware) await app.register(async (a) => hardwareRoutes(a, ctx, hardware));

@@ -10,6 +10,12 @@ export const CHROMIUM_POLICY_PATH = '/etc/chromium/policies/managed/box.json';
 
 export type KioskLog = (msg: string, fields?: Record<string, unknown>) => void;
 
+/** A URL fit for logs: the fragment (where the kiosk's media token rides) left out. */
+export function withoutFragment(url: string): string {
+  const i = url.indexOf('#');
+  return i === -1 ? url : url.slice(0, i);
+}
+
 export interface ChromiumKioskArgsOptions {
   url: string;
   userDataDir: string;
@@ -181,7 +187,7 @@ export function launchChromiumKiosk(opts: LaunchChromiumKioskOptions): ChromiumK
     proc.stderr?.on('data', (chunk: Buffer) => {
       stderrTail = (stderrTail + chunk.toString('utf8')).slice(-2048);
     });
-    log('chromium kiosk started', { pid: proc.pid, url: opts.url });
+    log('chromium kiosk started', { pid: proc.pid, url: withoutFragment(opts.url) });
     exited = new Promise<void>((resolve) => {
       let done = false;
       const onGone = (code: number | null, signal: string | null, error?: Error): void => {

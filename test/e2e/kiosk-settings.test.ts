@@ -100,11 +100,13 @@ describe('kiosk settings behind the PIN', () => {
     expect(await seriousViolations(fresh)).toEqual([]);
   }, 60_000);
 
-  it('says plainly what this box does not offer yet: the recordings list', async () => {
+  it('says plainly why a screen not set up for lessons shows no recordings', async () => {
     const fresh = (await whiteboard(browser)).page;
     await fresh.goto(`${boxes.tp.box.url}/recordings`);
     await fresh.getByTestId('screen-recordings').waitFor();
-    await fresh.getByTestId('recordings-unavailable').or(fresh.getByText('No recordings yet.')).first().waitFor({ timeout: 15_000 });
+    // Recordings are read with the screen's media token: a screen not set up says so in plain words.
+    await fresh.getByTestId('screen-unauthorised').waitFor({ timeout: 15_000 });
+    expect(await fresh.getByTestId('screen-unauthorised').textContent()).toContain('This screen is not set up for lessons yet.');
     await screenshot(fresh, 'kiosk-recordings');
     expect(await seriousViolations(fresh)).toEqual([]);
   });

@@ -61,6 +61,17 @@ describe('box-to-box authentication and the settings PIN', () => {
     expect(refusals('missing').length).toBeGreaterThan(0);
   });
 
+  it('audits a flood of refused tokens from one source as one row a minute with a count', async () => {
+    const before = refusals('missing').length;
+    for (let i = 0; i < 50; i++) expect((await callHubTime(hubUrl)).status).toBe(401);
+    // The first refusal of this source is on record already (or, in a new minute, this flood's first).
+    expect(refusals('missing').length - before).toBeLessThanOrEqual(1);
+    pair.hub.box.context.audit.flush(true);
+    const summary = refusals('missing')[0]!;
+    expect(summary.details).toMatchObject({ repeated: true, ip: '127.0.0.1' });
+    expect(summary.details!.count as number).toBeGreaterThanOrEqual(49);
+  });
+
   it('answers 401 to an unknown box, and audits it', async () => {
     const pairKey = generateKeyPair();
     const stranger = { ...pairKey, boxId: `box-${keyId(pairKey.publicKey)}` };

@@ -63,6 +63,10 @@ describe('recording when the disk fills', () => {
       expect(p.codecs, f).toEqual(['opus', 'vp8']);
       expect(p.durationS, f).toBeGreaterThan(0);
     }
+    // The teacher sees why: the box's recording status carries the warning.
+    const health = (await (await fetch(`${hub.box.url}/api/health`)).json()) as { recording: { warning: { code: string; message: string } | null } };
+    expect(health.recording.warning?.code).toBe('E_DISK_FULL');
+    expect(health.recording.warning?.message.length).toBeGreaterThan(0);
     // It stays stopped (no restart loop filling the last bytes).
     await new Promise((r) => setTimeout(r, 3000));
     expect(recRow(db, lesson.id, lesson.id)!.state).toBe('stopped');

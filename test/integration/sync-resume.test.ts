@@ -39,7 +39,7 @@ describe('power loss mid-download', () => {
     tmp.remove();
   });
 
-  it('resumes after kill -9 without re-downloading verified pieces, and the file matches', async () => {
+  it('resumes after kill -9 without re-downloading verified pieces, and the file matches', { timeout: 180_000 }, async () => {
     await hub.start();
     // Peers only: no web-seed fallback, so every byte comes through the throttled swarm and is counted.
     await setPreferences(hub.url, { sources: [seed.box.url], webSeedFallbackMs: 3_600_000, reserveBytes: 0, manifestIntervalMs: 1000 });
@@ -52,7 +52,7 @@ describe('power loss mid-download', () => {
       } finally {
         db.close();
       }
-    }, 60_000, 100);
+    }, 150_000, 100);
     await hub.kill9();
 
     const db = new Database(join(hub.dataDir, 'box.sqlite'), { readonly: true });

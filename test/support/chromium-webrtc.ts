@@ -8,6 +8,8 @@ export interface PlayerStats {
   videoWidth: number;
   audioPackets: number;
   connection: string;
+  /** mimeType of the codec the inbound video uses ('' before any). */
+  videoCodec: string;
 }
 
 /** Opens a page on the box's own origin (a secure context on 127.0.0.1, same-origin fetch). */
@@ -19,16 +21,21 @@ export async function pageOn(browser: Browser, baseUrl: string): Promise<Page> {
 }
 
 /** WHIP-publishes the fake camera (small, to spare two cores) and microphone; returns the Location. */
-export async function publish(page: Page, url: string, token: string, opts: { width?: number; height?: number; simulcast?: boolean } = {}): Promise<string> {
-  return page.evaluate(async ({ url, token, width, height, simulcast }) => {
+export async function publish(page: Page, url: string, token: string, opts: { width?: number; height?: number; simulcast?: boolean; codec?: 'video/H264' | 'video/VP8' } = {}): Promise<string> {
+  return page.evaluate(async ({ url, token, width, height, simulcast, codec }) => {
     const stream = await navigator.mediaDevices.getUserMedia({ video: { width, height, frameRate: 15 }, audio: true });
     const pc = new RTCPeerConnection();
     const [video] = stream.getVideoTracks();
     const [audio] = stream.getAudioTracks();
-    pc.addTransceiver(video!, {
+    const vt = pc.addTransceiver(video!, {
       direction: 'sendonly',
       ...(simulcast ? { sendEncodings: [{ rid: 'l', scaleResolutionDownBy: 4 }, { rid: 'm', scaleResolutionDownBy: 2 }, { rid: 'h' }] } : {}),
     });
+    if (codec) {
+      const only = RTCRtpSender.getCapabilities('video')!.codecs.filter((c) => c.mimeType === codec);
+      if (only.length === 0) throw new Error(`this browser cannot send ${codec}`);
+      vt.setCodecPreferences(only);
+    }
     pc.addTransceiver(audio!, { direction: 'sendonly' });
     await pc.setLocalDescription(await pc.createOffer());
     await new Promise<void>((r) => {
@@ -42,7 +49,7 @@ export async function publish(page: Page, url: string, token: string, opts: { wi
     await pc.setRemoteDescription({ type: 'answer', sdp: body });
     (window as unknown as { pub: RTCPeerConnection }).pub = pc;
     return new URL(res.headers.get('location')!, url).toString();
-  }, { url, token, width: opts.width ?? 320, height: opts.height ?? 240, simulcast: opts.simulcast ?? false });
+  }, { url, token, width: opts.width ?? 320, height: opts.height ?? 240, simulcast: opts.simulcast ?? false, codec: opts.codec });
 }
 
 /** WHEP-plays a room into a <video> element; returns the Location. */
@@ -80,13 +87,15 @@ export async function play(page: Page, url: string, token: string): Promise<stri
 export async function playerStats(page: Page): Promise<PlayerStats> {
   return page.evaluate(async () => {
     const w = window as unknown as { sub?: RTCPeerConnection; subVideo?: HTMLVideoElement };
-    const out = { framesDecoded: 0, frameWidth: 0, videoWidth: w.subVideo?.videoWidth ?? 0, audioPackets: 0, connection: w.sub?.connectionState ?? 'none' };
+    const out = { framesDecoded: 0, frameWidth: 0, videoWidth: w.subVideo?.videoWidth ?? 0, audioPackets: 0, connection: w.sub?.connectionState ?? 'none', videoCodec: '' };
     if (!w.sub) return out;
     const report = await w.sub.getStats();
-    report.forEach((s: { type: string; kind?: string; framesDecoded?: number; frameWidth?: number; packetsReceived?: number }) => {
+    report.forEach((s: { type: string; kind?: string; framesDecoded?: number; frameWidth?: number; packetsReceived?: number; codecId?: string }) => {
       if (s.type !== 'inbound-rtp') return;
       if (s.kind === 'video') {
         out.framesDecoded += s.framesDecoded ?? 0;
+        const codec = s.codecId ? (report.get(s.codecId) as { mimeType?: string } | undefined) : undefined;
+        if (codec?.mimeType) out.videoCodec = codec.mimeType;
         out.frameWidth = Math.max(out.frameWidth, s.frameWidth ?? 0);
       } else if (s.kind === 'audio') out.audioPackets += s.packetsReceived ?? 0;
     });

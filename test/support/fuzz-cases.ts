@@ -107,7 +107,9 @@ export function parseRouteTree(tree: string): string[] {
     const depth = m[1]!.length / 4;
     stack.length = depth;
     const seg = m[2]!;
-    const path = depth === 0 ? (seg.startsWith('/') ? seg : `/${seg}`) : stack[depth - 1]! + seg;
+    const parent = depth === 0 ? '' : stack[depth - 1]!;
+    // find-my-way prints `/a/*` next to `/a` as a child `*` of `a`, without the slash.
+    const path = depth === 0 ? (seg.startsWith('/') ? seg : `/${seg}`) : seg === '*' && !parent.endsWith('/') ? `${parent}/*` : parent + seg;
     stack.push(path);
     for (const method of (m[3] ?? '').split(',').map((s) => s.trim())) {
       if (method && method !== 'HEAD') out.add(`${method} ${path}`);

@@ -11,11 +11,11 @@ export interface KioskBoxes {
   close(): Promise<void>;
 }
 
-export async function startKioskBoxes(root: string, configExtra: Record<string, unknown> = {}, opts: { county?: KeyPair; publisherKeys?: string[] } = {}): Promise<KioskBoxes> {
+export async function startKioskBoxes(root: string, configExtra: Record<string, unknown> = {}, opts: { county?: KeyPair; publisherKeys?: string[]; recording?: Record<string, number> } = {}): Promise<KioskBoxes> {
   const county = opts.county ?? generateKeyPair();
   const publisherKeys = opts.publisherKeys ?? [];
   const media = { agent: { timetableIntervalMs: 1000, tickMs: 500 } };
-  const hub = await startTestBox({ county, dataDir: join(root, 'hub'), configExtra, draft: { role: 'hub', schoolId: 'hub-school', name: '中心校主讲教室', publisherKeys }, start: { media } });
+  const hub = await startTestBox({ county, dataDir: join(root, 'hub'), configExtra, draft: { role: 'hub', schoolId: 'hub-school', name: '中心校主讲教室', publisherKeys }, start: { media, ...(opts.recording ? { recording: opts.recording } : {}) } });
   const { code } = hub.box.context.codes.create('村教学点', 1);
   const tp = await startTestBox({
     county, dataDir: join(root, 'tp'), configExtra,

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { BoxError } from '../../../core/errors.js';
 import { parseOrThrow } from '../../../core/validation.js';
 import { retargetTorrent } from '../../../sync/torrent-files.js';
+import { fileInFolder } from '../../../sync/item-files.js';
 import type { BoxContext } from '../context.js';
 import type { SyncServices } from '../../sync-wiring.js';
 import { requireSession } from '../auth-hooks.js';
@@ -48,6 +49,19 @@ export async function catalogRoutes(app: FastifyInstance, ctx: BoxContext, sync:
     return r;
   };
   app.get('/catalog/files/:infohash', serveFile);
+  // Web seeds of a folder item ask for `<base>/<folder name>/<path>` (BEP 19, multi-file).
+  app.get('/catalog/files/:infohash/*', async (req, reply) => {
+    const { infohash, '*': rest } = req.params as { infohash: string; '*': string };
+    parseOrThrow(infohashParam, { infohash }, 'The file');
+    const held = sync.engine.heldFile(infohash);
+    const rel = rest.replace(/^\/+/, '');
+    const prefix = `${held?.item.fileName}/`;
+    const path = held?.item.fileCount && rel.startsWith(prefix) ? fileInFolder(held.path, rel.slice(prefix.length)) : undefined;
+    if (!path) throw new BoxError('E_NOT_FOUND', `This box does not hold ${infohash}/${rel}.`);
+    const { reply: r, bytes } = sendFileWithRange(req, reply, path);
+    sync.webSeedBytes.value += bytes;
+    return r;
+  });
 
   if (sync.tracker) {
     const tracker = sync.tracker;

@@ -63,6 +63,8 @@ export async function controlRoutes(app: FastifyInstance, ctx: BoxContext): Prom
           unlisten = media.control.listen(id, deliver);
           for (const e of media.control.since(id, f.since, 100_000)) deliver(e);
         } else {
+          // Camera presets are originated by the hub box itself (PIN-protected route), never by a screen.
+          if ((f.msg as { type?: unknown } | null)?.type === 'preset') throw new BoxError('E_FORBIDDEN', 'Camera presets are sent by the hub box, not by a screen.');
           const { event, duplicate } = media.control.accept(id, f.msg, { queueUp });
           send({ t: 'ack', sender: event.sender, seq: event.seq });
           // A hand raised in this classroom turns the class camera to the whole-class preset.

@@ -6,6 +6,7 @@ import { audioProcessing, cameraRoles, type CameraRole } from '../../../core/con
 import type { BoxContext } from '../context.js';
 import { requirePeer, requireSession } from '../auth-hooks.js';
 import { presetRequestSchema, type HardwareServices } from '../../hardware-wiring.js';
+import { relayPresetOverLesson } from '../../ptz-relay.js';
 
 const boxParam = z.strictObject({ boxId: z.string().regex(/^box-[0-9a-f]{16}$/, 'a box id like box-0123456789abcdef') });
 const storeBody = presetRequestSchema;
@@ -81,7 +82,7 @@ export async function hardwareRoutes(app: FastifyInstance, ctx: BoxContext, hw: 
 
     app.get('/api/hub/teaching-points/ptz', { preHandler: session }, async () => ({ teachingPoints: hw.endpoints() }));
 
-    app.post('/api/hub/teaching-points/:boxId/ptz', { preHandler: session }, async (req) => {
+    app.post('/api/hub/teaching-points/:boxId/ptz', { preHandler: session }, async (req, reply) => {
       const { boxId } = parseOrThrow(boxParam, req.params, 'The teaching point');
       const { role, preset } = parseOrThrow(presetRequestSchema, req.body, 'The preset request');
       const audit = (outcome: 'ok' | 'error', details?: Record<string, unknown>) =>
@@ -91,6 +92,13 @@ export async function hardwareRoutes(app: FastifyInstance, ctx: BoxContext, hw: 
         audit('ok');
         return r;
       } catch (e) {
+        // Not reachable at its address (NAT): during its lesson, its own link to the hub carries the request.
+        const relayed = (e as BoxError).code === 'E_HUB_UNREACHABLE' && ctx.media
+          ? relayPresetOverLesson(ctx.media, ctx.clock.now(), boxId, role, preset) : null;
+        if (relayed) {
+          audit('ok', { relayed: relayed.relayed, lessonId: relayed.lessonId });
+          return reply.code(202).send(relayed);
+        }
         audit('error', { code: (e as BoxError).code ?? 'E_INTERNAL' });
         throw e;
       }

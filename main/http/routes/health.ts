@@ -35,6 +35,7 @@ export async function healthReport(ctx: BoxContext): Promise<HealthReport> {
       ? { url: hub.url, boxId: hub.boxId, reachable: hub.reachable, lastContactAt: hub.lastContactAt ? new Date(hub.lastContactAt).toISOString() : null, enrolled: hub.enrolled, problem: hub.enrolmentProblem ?? hub.lastError }
       : null,
     hardware: ctx.hardware ? await ctx.hardware.health() : null,
+    recording: ctx.recordings ? ctx.recordings.catalogue.status() : null,
   };
 }
 

@@ -5,6 +5,7 @@ import { parseOrThrow } from '../../../core/validation.js';
 import type { BoxContext } from '../context.js';
 import { requirePeer, requireSession } from '../auth-hooks.js';
 import { mediaOf, requireMediaCaller } from '../media-auth.js';
+import { pointLinks } from '../../lesson-links.js';
 
 const idParam = z.strictObject({ id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a lesson id') });
 const tokenBody = z.strictObject({
@@ -53,6 +54,14 @@ export async function lessonRoutes(app: FastifyInstance, ctx: BoxContext): Promi
   });
 
   if (ctx.role !== 'hub') return;
+
+  // Per teaching point: the ladder rung of its link, for the hub teacher's console.
+  app.get('/api/lessons/:id/links', { preHandler: caller }, async (req) => {
+    const { id } = parseOrThrow(idParam, req.params, 'The lesson');
+    const l = media.lessons.get(id);
+    if (!l) throw new BoxError('E_NOT_FOUND', `No lesson ${id}.`);
+    return { points: pointLinks(media.sfu, l) };
+  });
 
   app.post('/api/lessons', { preHandler: session }, async (req, reply) => {
     const l = media.lessons.create(req.body);

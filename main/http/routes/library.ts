@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { BoxError } from '../../../core/errors.js';
 import { parseOrThrow } from '../../../core/validation.js';
 import { itemKinds } from '../../../sync/manifest.js';
+import { fileInFolder, folderFiles } from '../../../sync/item-files.js';
 import type { BoxContext } from '../context.js';
 import type { SyncServices } from '../../sync-wiring.js';
 import { requireSession } from '../auth-hooks.js';
@@ -28,8 +29,8 @@ export async function libraryRoutes(app: FastifyInstance, ctx: BoxContext, sync:
 
   app.get('/api/library/tree', async () => ({ entries: sync.store.browseTree() }));
 
-  const held = (req: FastifyRequest) => {
-    const { id } = parseOrThrow(idParam, req.params, 'The item');
+  const held = (req: FastifyRequest) => heldById(parseOrThrow(idParam, req.params, 'The item').id);
+  const heldById = (id: string) => {
     const item = sync.store.item(id);
     const file = item ? sync.engine.heldFile(item.infohash) : undefined;
     if (!item || !file) throw new BoxError('E_NOT_FOUND', `The library has no item ${id} on this box.`);
@@ -47,6 +48,23 @@ export async function libraryRoutes(app: FastifyInstance, ctx: BoxContext, sync:
     return sendFileWithRange(req, reply, file.path, item.fileName).reply;
   };
   app.get('/api/library/items/:id/file', serve);
+
+  // A folder item (a digital textbook of many files): its listing, and each file inside it with Range.
+  app.get('/api/library/items/:id/files', async (req) => {
+    const { item, file } = held(req);
+    if (!item.fileCount) throw new BoxError('E_NOT_FOUND', `${item.id} is a single file, not a folder.`);
+    const { offset, limit } = parseOrThrow(z.object({ offset: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(5000).default(500) }), req.query, 'The listing');
+    const all = folderFiles(file.path);
+    return { total: all.length, files: all.slice(offset, offset + limit).map((p) => `/api/library/items/${item.id}/files/${p.split('/').map(encodeURIComponent).join('/')}`) };
+  });
+  app.get('/api/library/items/:id/files/*', async (req, reply) => {
+    const { id, '*': rel } = req.params as { id: string; '*': string };
+    const { item, file } = heldById(parseOrThrow(idParam, { id }, 'The item').id);
+    const path = item.fileCount ? fileInFolder(file.path, rel) : undefined;
+    if (!path) throw new BoxError('E_NOT_FOUND', `${item.id} holds no file ${rel}.`);
+    sync.store.touch(item.infohash);
+    return sendFileWithRange(req, reply, path).reply;
+  });
 
   app.get('/api/library/items/:id/thumbnail', async (req, reply) => {
     const { item } = held(req);

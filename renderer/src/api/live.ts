@@ -1,7 +1,10 @@
 // Live media with the box (WHIP publish / WHEP play, non-trickle: the box does no trickle ICE) and the
 // lesson control channel (WebSocket). Everything goes to this box only; it relays to and from the hub.
 import type { ControlDraft, ControlFrame, ControlEvent, ControlType } from '../../../core/contract/lesson.js';
-import { ApiError } from './http.js';
+import {
+  emptyAssignment, resolveCamera, resolveMicrophone, roomMicConstraints, type DeviceAssignment, type MessageKey, type ResolvedDevice,
+} from '../../../core/contract/hardware.js';
+import { ApiError, getJson } from './http.js';
 
 function gathered(pc: RTCPeerConnection, timeoutMs = 3000): Promise<void> {
   if (pc.iceGatheringState === 'complete') return Promise.resolve();
@@ -180,4 +183,51 @@ export function applyEvent(v: LessonView, e: ControlEvent): void {
       if (b.state === 'started' || b.state === 'ended') v.state = b.state;
       break;
   }
+}
+
+// ---- classroom capture ------------------------------------------------------------------------
+
+/** What the box tells its kiosk about devices: the technician's role → label assignment. */
+interface KioskHardware {
+  assignment: DeviceAssignment;
+}
+
+export interface ClassroomCapture {
+  stream: MediaStream;
+  camera: ResolvedDevice;
+  microphone: ResolvedDevice;
+  /** Plain-words problems (assigned device missing, none at all) for the teacher. */
+  problems: MessageKey[];
+}
+
+async function devicesWithLabels(): Promise<MediaDeviceInfo[]> {
+  const list = await navigator.mediaDevices.enumerateDevices();
+  if (list.some((d) => d.label !== '')) return list;
+  // Labels are hidden until the page may capture: ask once, then look again.
+  const probe = await navigator.mediaDevices.getUserMedia({ audio: true, video: true }).catch(() => null);
+  probe?.getTracks().forEach((tr) => tr.stop());
+  return navigator.mediaDevices.enumerateDevices();
+}
+
+/**
+ * Opens the class camera and the room microphone the technician assigned (matched by label), or the
+ * next best when one is unplugged; echo cancellation, noise suppression and auto gain always on.
+ */
+export async function openClassroom(): Promise<ClassroomCapture> {
+  let assignment: DeviceAssignment = emptyAssignment;
+  try {
+    assignment = (await getJson<KioskHardware>('/api/hardware/kiosk', { timeoutMs: 4000 })).assignment;
+  } catch {
+    // The box did not answer: the default devices still make a lesson.
+  }
+  const devices = await devicesWithLabels();
+  const camera = resolveCamera(assignment, 'class', devices);
+  const microphone = resolveMicrophone(assignment, devices);
+  const problems = [camera.message, microphone.message].filter((m): m is MessageKey => m !== null);
+  const video: MediaTrackConstraints | false = camera.status === 'none' ? false
+    : { width: 1280, height: 720, ...(camera.deviceId ? { deviceId: { exact: camera.deviceId } } : {}) };
+  const audio = microphone.status === 'none' ? false : roomMicConstraints(microphone.deviceId ?? undefined);
+  if (!video && !audio) throw new DOMException('no camera and no microphone', 'NotFoundError');
+  const stream = await navigator.mediaDevices.getUserMedia({ video, audio });
+  return { stream, camera, microphone, problems };
 }

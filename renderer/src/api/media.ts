@@ -38,3 +38,25 @@ export function dropRefusedToken(): void {
   mediaToken.value = null;
   localStorage.removeItem(KEY);
 }
+
+const TOKEN_SHAPE = /^mt_[A-Za-z0-9_-]{20,80}$/;
+
+/**
+ * The box's own kiosk opens with its media token in the URL fragment (`#mt=…&mtid=…`, issued when the
+ * box launched it): keep the token on this screen and take it out of the address bar at once, so it is
+ * not in the history or a reload. Returns whether a token was taken.
+ */
+export function takeTokenFromFragment(): boolean {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const token = params.get('mt');
+  if (token === null) return false;
+  const id = params.get('mtid') ?? '';
+  params.delete('mt');
+  params.delete('mtid');
+  const rest = params.toString();
+  history.replaceState(history.state, '', location.pathname + location.search + (rest ? `#${rest}` : ''));
+  if (!TOKEN_SHAPE.test(token)) return false;
+  mediaToken.value = { token, id };
+  try { localStorage.setItem(KEY, JSON.stringify(mediaToken.value)); } catch { /* kept for this page only */ }
+  return true;
+}

@@ -2,21 +2,29 @@
 // points (their classrooms played with WHEP from this box, link state, raised hands), mute and spotlight,
 // courseware page control and pen.
 import { computed, defineComponent, h, onBeforeUnmount, onMounted, reactive, ref, shallowRef } from 'vue';
-import type { Lesson } from '../../../core/contract/lesson.js';
+import type { Lesson, PointLinkStatus } from '../../../core/contract/lesson.js';
+import type { RecordingStatus } from '../../../core/contract/recording.js';
 import { broadcastRoom, classroomRoom } from '../../../core/contract/lesson.js';
 import { roomMicConstraints } from '../../../core/contract/hardware.js';
 import { box } from '../api/box.js';
 import { nextLesson, timetable, todays } from '../api/lessons.js';
+import { load } from '../api/http.js';
+import { recordings } from '../api/recordings.js';
 import { libraryFileUrl } from '../api/library.js';
 import { applyEvent, ControlChannel, emptyView, playRoom, publishRoom, type MediaSession } from '../api/live.js';
 import { mediaToken } from '../api/media.js';
 import { Courseware } from '../components/Courseware.js';
 import { LiveVideo } from '../components/LiveVideo.js';
 import { errorWords } from '../errors.js';
-import { language, t } from '../i18n.js';
+import { language, t, type MessageId } from '../i18n.js';
 import { button, formatTime, note } from '../ui.js';
 
 interface Tile { stream: MediaStream | null; session: MediaSession | null; playing: boolean }
+
+/** The recording state in /api/health (optional: boxes without the recorder leave it out). */
+function healthRecording(): RecordingStatus | null {
+  return (box.health as { recording?: RecordingStatus } | null)?.recording ?? null;
+}
 
 export const Console = defineComponent({
   name: 'ConsoleScreen',
@@ -35,6 +43,21 @@ export const Console = defineComponent({
     const timers: Array<ReturnType<typeof setTimeout>> = [];
     const token = () => mediaToken.value?.token ?? '';
     const me = () => box.health?.boxId ?? 'hub-console';
+    const rungs = ref<Record<string, PointLinkStatus>>({});
+    /** null: this box says nothing about recording (neither /api/health nor /api/recordings). */
+    const recListActive = ref<boolean | null>(null);
+
+    // Each point's ladder rung from the hub (GET /api/lessons/<id>/links), and the recording state when
+    // /api/health does not carry it: polled while the console is open.
+    const poll = async (l: Lesson) => {
+      const links = await load<{ points: PointLinkStatus[] }>(`/api/lessons/${encodeURIComponent(l.id)}/links`, { token: token() });
+      if (links.state === 'ready') rungs.value = Object.fromEntries(links.data.points.map((p) => [p.boxId, p]));
+      if (!healthRecording()) {
+        const recs = await recordings();
+        recListActive.value = recs.state === 'ready' ? recs.data.recordings.some((r) => r.lessonId === l.id && r.state === 'recording') : null;
+      }
+      if (!closed) timers.push(setTimeout(() => void poll(l), 3000));
+    };
 
     const watchTile = async (l: Lesson, tp: string) => {
       const tile = tiles[tp] ?? (tiles[tp] = { stream: null, session: null, playing: false });
@@ -66,6 +89,7 @@ export const Console = defineComponent({
         if (e.type === 'page' && typeof e.body.item === 'string') void libraryFileUrl(e.body.item).then((u) => { fileUrl.value = u; });
       });
       for (const tp of l.teachingPoints) void watchTile(l, tp);
+      void poll(l);
     });
 
     const start = async () => {
@@ -106,6 +130,17 @@ export const Console = defineComponent({
     const page = (delta: number) => control?.send('page', { item: view.item ?? lesson.value?.courseware[0] ?? null, page: Math.max(1, view.page + delta) });
     const live = computed(() => view.state === 'started');
 
+    const recordingChip = (l: Lesson) => {
+      const st = healthRecording();
+      const on = st ? st.active.some((a) => a.lessonId === l.id) : recListActive.value;
+      if (on === null) return null;
+      return [
+        h('span', { class: ['chip', on ? 'chip-rec' : 'chip-warn'], role: 'status', 'data-testid': 'recording-indicator', 'data-recording': String(on) },
+          on ? `● ${t('console.recording')}` : t('console.notRecording')),
+        st?.warning ? note(t('console.recordingWarning', { message: st.warning.message }), 'warn', 'recording-warning') : null,
+      ];
+    };
+
     return () => {
       const l = lesson.value;
       if (state.value !== 'ready' || !l) {
@@ -123,6 +158,7 @@ export const Console = defineComponent({
             ? button(t('console.end'), () => void end(), { kind: 'danger', testid: 'end-lesson' })
             : button(t('console.start'), () => void start(), { kind: 'primary', testid: 'start-lesson' }),
         ]),
+        h('div', { class: 'console-status' }, recordingChip(l) ?? []),
         problem.value ? note(problem.value, 'warn', 'console-problem') : null,
         h('div', { class: 'console-grid' }, [
           h('div', { class: 'console-main' }, [
@@ -150,6 +186,9 @@ export const Console = defineComponent({
                   h('span', { class: ['chip', tile?.playing ? 'chip-ok' : 'chip-warn'] }, tile?.playing ? t('status.connected') : t('status.joining')),
                   hand ? h('span', { class: 'chip chip-hand', role: 'status', 'data-testid': `hand-${tp}` }, `✋ ${t('console.handRaised')}`) : null,
                 ]),
+                rungs.value[tp]?.rung ? h('p', { class: 'point-rung', 'data-testid': `rung-${tp}`, 'data-rung': rungs.value[tp]!.rung }, [
+                  h('span', `${t('console.rung')}: `), t(`status.rung.${rungs.value[tp]!.rung!}` as MessageId),
+                ]) : null,
                 h('div', { class: 'row' }, [
                   button(muted ? t('console.unmute') : t('console.mute'), () => control?.send('mute', { target: tp, muted: !muted }), { pressed: muted }),
                   button(t('console.spotlight'), () => control?.send('spotlight', { target: view.spotlight === tp ? null : tp }), { pressed: view.spotlight === tp }),

@@ -1,13 +1,14 @@
 // The lesson on the whiteboard: hub video full screen (WHEP from this box), courseware with live strokes,
 // self-view (sent to the hub via this box with WHIP), hand-raise, volume, and the link in plain words.
-import { computed, defineComponent, h, onBeforeUnmount, onMounted, reactive, ref, shallowRef } from 'vue';
+import { computed, defineComponent, h, onBeforeUnmount, onMounted, reactive, ref, shallowRef, watch } from 'vue';
 import type { Lesson } from '../../../core/contract/lesson.js';
 import { broadcastRoom, classroomRoom } from '../../../core/contract/lesson.js';
-import { roomMicConstraints, hardwareMessage } from '../../../core/contract/hardware.js';
+import { hardwareMessage, type MessageKey } from '../../../core/contract/hardware.js';
+import { HowlingGuard } from '../../howling-guard/guard.js';
 import { box } from '../api/box.js';
 import { lesson as fetchLesson, timetable, type LinkStatus } from '../api/lessons.js';
 import { libraryFileUrl } from '../api/library.js';
-import { applyEvent, ControlChannel, emptyView, playRoom, publishRoom, type MediaSession } from '../api/live.js';
+import { applyEvent, ControlChannel, emptyView, openClassroom, playRoom, publishRoom, type MediaSession } from '../api/live.js';
 import { mediaToken } from '../api/media.js';
 import { Courseware } from '../components/Courseware.js';
 import { LiveVideo } from '../components/LiveVideo.js';
@@ -34,6 +35,16 @@ export const LessonScreen = defineComponent({
     let publish: MediaSession | null = null;
     let control: ControlChannel | null = null;
     let left = false;
+    // The hub's sound goes through WebAudio so the howling guard can turn the loudspeaker down.
+    let audio: AudioContext | null = null;
+    let speakerGain: GainNode | null = null;
+    let hubSound: MediaStreamAudioSourceNode | null = null;
+    let guard: HowlingGuard | null = null;
+    let capture: MediaStream | null = null;
+    const soundRouted = ref(false);
+    const deviceProblems = ref<MessageKey[]>([]);
+    const howl = ref<{ key: MessageKey; phase: string } | null>(null);
+    let howlClear: ReturnType<typeof setTimeout> | undefined;
     let timers: Array<ReturnType<typeof setTimeout>> = [];
 
     const token = () => mediaToken.value?.token ?? '';
@@ -42,7 +53,7 @@ export const LessonScreen = defineComponent({
     const startPlay = async (l: Lesson) => {
       while (!left && !play) {
         try {
-          play = await playRoom(broadcastRoom(l.id), token(), (s) => { hubStream.value = s; });
+          play = await playRoom(broadcastRoom(l.id), token(), (s) => { hubStream.value = s; routeHubSound(s); });
           play.pc.addEventListener('connectionstatechange', () => {
             if (play && (play.pc.connectionState === 'failed' || play.pc.connectionState === 'closed')) {
               void play.close(); play = null; playing.value = false; if (!left) void startPlay(l);
@@ -57,13 +68,49 @@ export const LessonScreen = defineComponent({
       problem.value = null;
     };
 
+    const setUpSound = () => {
+      try {
+        audio = new AudioContext();
+        void audio.resume().catch(() => undefined);
+        speakerGain = audio.createGain();
+        speakerGain.gain.value = volume.value / 100;
+        speakerGain.connect(audio.destination);
+        soundRouted.value = true;
+      } catch {
+        audio = null; // no WebAudio: the video element plays the sound, without the guard
+      }
+    };
+
+    const routeHubSound = (s: MediaStream) => {
+      if (!audio || !speakerGain || s.getAudioTracks().length === 0) return;
+      hubSound?.disconnect();
+      hubSound = audio.createMediaStreamSource(s);
+      hubSound.connect(speakerGain);
+    };
+
+    const onHowl = (key: MessageKey, phase: string) => {
+      howl.value = { key, phase };
+      clearTimeout(howlClear);
+      if (phase === 'normal') howlClear = setTimeout(() => { howl.value = null; }, 8000);
+    };
+
     const startSelf = async (l: Lesson) => {
       try {
-        const s = await navigator.mediaDevices.getUserMedia({ video: { width: 1280, height: 720 }, audio: roomMicConstraints() });
-        if (left) { s.getTracks().forEach((tr) => tr.stop()); return; }
-        selfStream.value = s;
-        s.getAudioTracks().forEach((tr) => { tr.enabled = view.muted[me()] !== true; });
-        publish = await publishRoom(classroomRoom(l.id, me()), token(), s);
+        const cap = await openClassroom();
+        if (left) { cap.stream.getTracks().forEach((tr) => tr.stop()); return; }
+        capture = cap.stream;
+        deviceProblems.value = cap.problems;
+        let sent = cap.stream;
+        const mic = cap.stream.getAudioTracks();
+        if (audio && speakerGain && mic.length > 0) {
+          // The guard hears the raw room microphone; the classroom sends what the guard lets through.
+          guard = new HowlingGuard({ context: audio, microphone: new MediaStream(mic), speakerGain, onNotice: (n) => onHowl(n.messageKey, n.phase) });
+          guard.start();
+          sent = new MediaStream([...cap.stream.getVideoTracks(), ...guard.sendStream.getAudioTracks()]);
+        }
+        selfStream.value = sent;
+        sent.getAudioTracks().forEach((tr) => { tr.enabled = view.muted[me()] !== true; });
+        publish = await publishRoom(classroomRoom(l.id, me()), token(), sent);
       } catch (e) {
         cameraWords.value = e instanceof DOMException ? hardwareMessage('camera.none', language.value) : errorWords(e);
       }
@@ -81,6 +128,7 @@ export const LessonScreen = defineComponent({
       const out = await fetchLesson(id);
       if (out.state !== 'ready') { problem.value = out.state === 'error' ? errorWords(out.error) : t('lesson.unavailable'); return; }
       lesson.value = out.data;
+      setUpSound();
       control = new ControlChannel(id, token(), me(), (e) => {
         applyEvent(view, e);
         if (e.type === 'hand' && e.sender === me()) handUp.value = e.body.raised === true;
@@ -98,12 +146,22 @@ export const LessonScreen = defineComponent({
       timers.forEach(clearTimeout);
       timers = [];
       control?.close();
+      clearTimeout(howlClear);
+      guard?.stop();
+      guard = null;
+      capture?.getTracks().forEach((tr) => tr.stop());
       selfStream.value?.getTracks().forEach((tr) => tr.stop());
+      void audio?.close().catch(() => undefined);
+      audio = null;
       await Promise.all([play?.close(), publish?.close()]);
       play = null;
       publish = null;
     };
     onBeforeUnmount(() => void leave());
+    // The teacher's volume sets the loudspeaker; while the guard has it turned down, the guard decides.
+    watch(volume, (v) => {
+      if (speakerGain && audio && (!guard || guard.phase === 'normal')) speakerGain.gain.setTargetAtTime(v / 100, audio.currentTime, 0.05);
+    });
 
     const statusWords = computed(() => {
       const rung = link.value?.rung;
@@ -122,10 +180,12 @@ export const LessonScreen = defineComponent({
         ]),
         problem.value && !playing.value ? note(problem.value, 'warn', 'lesson-problem') : null,
         view.muted[me()] ? note(t('lesson.mutedByHub'), 'warn', 'muted-by-hub') : null,
+        howl.value ? h('div', { 'data-phase': howl.value.phase }, [note(hardwareMessage(howl.value.key, language.value), howl.value.phase === 'normal' ? 'info' : 'warn', 'howl-notice')]) : null,
+        ...deviceProblems.value.map((k) => note(hardwareMessage(k, language.value), 'warn', `device-${k.replace('.', '-')}`)),
         view.state === 'ended' ? note(t('lesson.ended'), 'info', 'lesson-ended') : null,
         h('div', { class: 'lesson-grid' }, [
           h('div', { class: 'hub-video' }, [
-            h(LiveVideo, { stream: hubStream.value, label: t('lesson.hubVideo'), volume: volume.value, testid: 'hub-video', onPlaying: () => { playing.value = true; } }),
+            h(LiveVideo, { stream: hubStream.value, label: t('lesson.hubVideo'), volume: volume.value, muted: soundRouted.value, testid: 'hub-video', onPlaying: () => { playing.value = true; } }),
             playing.value ? null : h('p', { class: 'video-wait' }, t('lesson.waitingVideo')),
           ]),
           h('div', { class: 'lesson-side' }, [

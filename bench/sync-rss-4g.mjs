@@ -1,0 +1,117 @@
+// Box daemon memory while syncing one 4 GiB item: a seed daemon publishes a 4 GiB file (sparse source), a hub
+// daemon downloads it over BitTorrent, verifies it (sha256) and moves it into its library. Prints both
+// daemons' peak RSS (VmHWM), the hub's RSS while idle before the download (the baseline of the same run),
+// and the throughput. Runs against dist/: `npm run build && node bench/sync-rss-4g.mjs`. SYNC_BIG_GIB=N (default 4).
+// Needs about 2×N GiB of free disk (the seed's hard-linked copy is sparse; the hub's is real); all removed after.
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, openSync, closeSync, ftruncateSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const CLI = join(ROOT, 'dist', 'main', 'cli.js');
+const GIB = Number(process.env.SYNC_BIG_GIB ?? 4);
+const { generateKeyPair } = await import(join(ROOT, 'dist/core/signing.js'));
+const { systemClock } = await import(join(ROOT, 'dist/core/clock.js'));
+const { silentLogger } = await import(join(ROOT, 'dist/core/log.js'));
+const { makeBundle } = await import(join(ROOT, 'dist/main/bundle-maker.js'));
+const { applyBundle } = await import(join(ROOT, 'dist/main/provisioning-store.js'));
+const { openDatabase } = await import(join(ROOT, 'dist/core/store/database.js'));
+const { KvStore } = await import(join(ROOT, 'dist/core/store/kv-store.js'));
+const { publishFolder } = await import(join(ROOT, 'dist/sync/publish.js'));
+
+const scratch = mkdtempSync(join(tmpdir(), 'bench-sync-4g-'));
+const children = [];
+const cleanup = () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  rmSync(scratch, { recursive: true, force: true });
+};
+process.on('exit', cleanup);
+process.on('SIGINT', () => process.exit(130));
+
+const freePort = () => new Promise((resolve, reject) => {
+  const s = createServer();
+  s.once('error', reject);
+  s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+});
+const kb = (pid, field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+const mb = (k) => Math.round(k / 1024);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const county = generateKeyPair();
+const publisher = generateKeyPair();
+
+async function daemon(name, role, prefs) {
+  const dir = join(scratch, name);
+  const dataDir = join(dir, 'data');
+  mkdirSync(dataDir, { recursive: true });
+  applyBundle(dataDir, JSON.stringify(makeBundle(county, { role, schoolId: `bench-${name}`, name, pin: '135790', publisherKeys: [publisher.publicKey] })), [county.publicKey], systemClock, 0);
+  if (prefs) {
+    const db = openDatabase(join(dataDir, 'box.sqlite'), silentLogger());
+    new KvStore(db, systemClock, 'box_state').set('sync.preferences', prefs);
+    db.close();
+  }
+  const port = await freePort();
+  const config = join(dir, 'box.json');
+  writeFileSync(config, JSON.stringify({ dataDir, listen: { host: '127.0.0.1', port }, trust: { countyKeys: [county.publicKey] }, log: { level: 'warn' } }));
+  return { dataDir, port, url: `http://127.0.0.1:${port}`, start() {
+    const child = spawn(process.execPath, [CLI, 'start', '--config', config], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+    children.push(child);
+    return child;
+  } };
+}
+
+async function waitOk(url, ms) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    try { if ((await fetch(url, { signal: AbortSignal.timeout(2000) })).ok) return; } catch { /* not yet */ }
+    await sleep(300);
+  }
+  throw new Error(`timed out waiting for ${url}`);
+}
+
+const seed = await daemon('seed', 'seed');
+const content = join(scratch, 'content');
+mkdirSync(content, { recursive: true });
+const fd = openSync(join(content, 'big.mp4'), 'w');
+ftruncateSync(fd, GIB * 1024 ** 3);
+closeSync(fd);
+let t = performance.now();
+const { items } = await publishFolder({
+  folder: content, key: publisher, outDir: join(seed.dataDir, 'sync'), clock: systemClock,
+  meta: { publisher: 'bench', items: [{ id: 'big', title: `${GIB} GiB 微课`, subject: '数学', grade: 3, edition: '人教版', unit: '第一单元', kind: 'video', tags: [], file: 'big.mp4' }] },
+});
+const publishS = (performance.now() - t) / 1000;
+const seedChild = seed.start();
+await waitOk(`${seed.url}/api/health`, 90_000);
+const hub = await daemon('hub', 'hub', { sources: [seed.url], reserveBytes: 0, webSeedFallbackMs: 3_600_000 });
+const hubChild = hub.start();
+await waitOk(`${hub.url}/api/health`, 90_000);
+await sleep(3000);
+const idleKb = kb(hubChild.pid, 'VmRSS');
+t = performance.now();
+let maxSampled = 0;
+let done = false;
+while (!done) {
+  maxSampled = Math.max(maxSampled, kb(hubChild.pid, 'VmRSS'));
+  try {
+    const lib = await (await fetch(`${hub.url}/api/library`, { signal: AbortSignal.timeout(5000) })).json();
+    done = lib.items?.some((i) => i.id === 'big' && i.sha256 === items[0].sha256);
+  } catch { /* busy */ }
+  if (performance.now() - t > 30 * 60_000) throw new Error('the 4 GiB item did not arrive within 30 min');
+  if (!done) await sleep(500);
+}
+const syncS = (performance.now() - t) / 1000;
+const out = {
+  gib: GIB, publishS, syncS, mbPerS: (GIB * 1024) / syncS,
+  hubIdleRssMb: mb(idleKb), hubPeakRssMb: mb(kb(hubChild.pid, 'VmHWM')), hubMaxSampledRssMb: mb(maxSampled), seedPeakRssMb: mb(kb(seedChild.pid, 'VmHWM')),
+};
+console.log(`${GIB} GiB item: publish ${publishS.toFixed(1)} s; seed → hub download + verify + move ${syncS.toFixed(1)} s (${out.mbPerS.toFixed(1)} MB/s)`);
+console.log(`hub daemon RSS: idle ${out.hubIdleRssMb} MB, peak ${out.hubPeakRssMb} MB (VmHWM; ×${(out.hubPeakRssMb / out.hubIdleRssMb).toFixed(2)} idle); seed peak ${out.seedPeakRssMb} MB`);
+mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+writeFileSync(join(ROOT, 'bench', 'results', 'sync-rss-4g.json'), JSON.stringify(out, null, 2));
+for (const c of [hubChild, seedChild]) c.kill('SIGTERM');
+await sleep(2000);
+process.exit(0);

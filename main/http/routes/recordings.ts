@@ -1,0 +1,55 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { BoxError } from '../../../core/errors.js';
+import { parseOrThrow } from '../../../core/validation.js';
+import type { BoxContext } from '../context.js';
+import { requirePeer } from '../auth-hooks.js';
+import { requireMediaCaller } from '../media-auth.js';
+import { sendFileWithRange } from '../range-file.js';
+import { parseInfohash, type RecordingsApi } from '../../recordings-catchup.js';
+
+const idParam = z.strictObject({ id: z.string().regex(/^[A-Za-z0-9_.-]{1,200}$/, 'a recording id') });
+
+function bearer(req: FastifyRequest): string | undefined {
+  const h = req.headers.authorization;
+  if (typeof h === 'string') return /^Bearer\s+(\S+)$/i.exec(h)?.[1];
+  const q = (req.query as Record<string, unknown> | undefined)?.token;
+  return typeof q === 'string' ? q : undefined;
+}
+
+/** Recordings on this box (core/contract/recording.ts), plus the hub's side of the catch-up. */
+export async function recordingRoutes(app: FastifyInstance, ctx: BoxContext, rec: RecordingsApi): Promise<void> {
+  const mediaCaller = requireMediaCaller(ctx);
+  // The kiosk (media token, also as ?token= for a <video> element) or a PIN session, as for lessons.
+  const caller = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const actor = ctx.pin.checkSession(bearer(req));
+    if (actor) {
+      req.actor = actor;
+      return;
+    }
+    await mediaCaller(req, reply);
+  };
+  const id = (req: FastifyRequest) => parseOrThrow(idParam, req.params, 'The recording').id;
+
+  app.get('/api/recordings', { preHandler: caller }, async () => ({ recordings: rec.catalogue.list(), status: rec.catalogue.status() }));
+  app.get('/api/recordings/:id', { preHandler: caller }, async (req) => rec.catalogue.get(id(req)));
+  app.get('/api/recordings/:id/media', { preHandler: caller }, async (req, reply) => sendFileWithRange(req, reply, rec.catalogue.mediaFile(id(req))).reply);
+  app.get('/api/recordings/:id/timeline', { preHandler: caller }, async (req) => rec.catalogue.timeline(id(req)));
+
+  if (ctx.role !== 'hub') return;
+  // A teaching point asks with its box token; the list is signed with this hub's box key.
+  app.get('/api/peer/recordings', { preHandler: requirePeer(ctx) }, async (req) => rec.signedList(req.actor!));
+  // Web seed: no header auth is possible there; the 160-bit infohash is only in the signed list.
+  app.get('/recordings/files/:infohash', async (req, reply) => {
+    const path = rec.publishedFile(parseInfohash(req.params));
+    if (!path) throw new BoxError('E_NOT_FOUND', 'No such published recording.');
+    return sendFileWithRange(req, reply, path).reply;
+  });
+  const tracker = rec.tracker;
+  if (tracker) {
+    app.get('/recordings/announce', async (req, reply) => {
+      reply.hijack();
+      tracker.handle(req.raw, reply.raw);
+    });
+  }
+}

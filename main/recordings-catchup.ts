@@ -1,0 +1,182 @@
+import { readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import Server from 'bittorrent-tracker/server';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/log.js';
+import type { Identity } from '../core/identity.js';
+import type { ProvisionPayload } from '../core/config.js';
+import type { SignedDocument } from '../core/signing.js';
+import { issueBoxToken } from '../core/box-token.js';
+import { writeFileAtomic } from '../core/atomic-file.js';
+import { parseOrThrow } from '../core/validation.js';
+import { FilePeer, describeFile, signFileList, verifyFileList, type FileList, type ListedFile } from '../sync/recording-fetch.js';
+import type { RecordingServices } from './recording-wiring.js';
+import type { MediaServices } from './media-wiring.js';
+import { hubBoxId } from './hub-link.js';
+import { createRecordingsCatalogue, type MasterMeta, type MasterRecording, type RecordingsCatalogue } from './recordings-service.js';
+
+const masterMetaSchema = z.strictObject({
+  lessonId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), room: z.string().min(1).max(200), title: z.string().max(500),
+  subject: z.string().max(200).nullable(), grade: z.string().max(200).nullable(),
+  startedAtMs: z.number().int(), endedAtMs: z.number().int(), durationMs: z.number().int().min(0),
+});
+
+interface Published { file: Omit<ListedFile, 'webSeeds' | 'trackers' | 'peers'>; path: string }
+
+export interface RecordingsApi {
+  catalogue: RecordingsCatalogue;
+  /** Hub: the signed list of master recordings a teaching point may fetch. */
+  signedList(forBoxId: string): SignedDocument<FileList>;
+  /** Hub: the file behind a published infohash (web seed). */
+  publishedFile(infohash: string): string | undefined;
+  tracker: { handle(req: IncomingMessage, res: ServerResponse): void } | undefined;
+  start(selfUrl: string): void;
+  /** One round now: publish what is joined (hub) / fetch the hub's list (teaching point). */
+  tick(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Catch-up: when a lesson ends the hub publishes its joined master recording (a private torrent,
+ * listed in a small list signed with the hub's box key; the hub is peer, tracker and web seed), and
+ * each teaching point of the lesson fetches it (resuming), checks signature and sha256, and lists it
+ * as source 'master'. A second webtorrent client beside the resource sync's, for now.
+ */
+export function createRecordingsApi(o: {
+  clock: Clock; log: Logger; dataDir: string; identity: Identity; provisioning: ProvisionPayload;
+  recording: RecordingServices; media: MediaServices; catchupIntervalMs?: number;
+}): RecordingsApi {
+  const log = o.log.child({ room: 'media', part: 'recordings-catchup' });
+  const dir = join(o.dataDir, 'recordings-shared');
+  const role = o.provisioning.role;
+  const read = <T>(name: string, fallback: T): T => {
+    try { return JSON.parse(readFileSync(join(dir, name), 'utf8')) as T; } catch { return fallback; }
+  };
+  let published: Published[] = read('published.json', []);
+  let listed: ListedFile[] = read('masters.json', []);
+  let selfUrl = '';
+  let closed = false;
+  let busy = false;
+  const peer = new FilePeer({ dir, log, onComplete: () => undefined });
+
+  const masters = (): MasterRecording[] => {
+    const progress = new Map(peer.status().map((s) => [s.infohash, s.progress]));
+    return listed.flatMap((f) => {
+      const meta = masterMetaSchema.safeParse(f.meta);
+      if (!meta.success) return [];
+      const path = peer.heldPath(f);
+      return [{ infohash: f.infohash, bytes: f.bytes, meta: meta.data as MasterMeta, path, progress: path ? 1 : progress.get(f.infohash) ?? 0 }];
+    });
+  };
+  const catalogue = createRecordingsCatalogue({ recording: o.recording, media: o.media, clock: o.clock, masters });
+
+  const trackerServer = role === 'hub' ? new Server({
+    http: false, udp: false, ws: false, stats: false, interval: 5000,
+    filter: (ih, _p, cb) => cb(published.some((p) => p.file.infohash === ih) ? null : new Error('not a published recording')),
+  }) : undefined;
+  trackerServer?.on('warning', (e: Error) => log.debug({ err: e.message }, 'recordings tracker warning'));
+  trackerServer?.on('error', (e: Error) => log.warn({ err: e.message }, 'recordings tracker error'));
+
+  const trackers = () => (selfUrl ? [`${selfUrl}/recordings/announce`] : []);
+
+  async function publish(lessonId: string, room: string): Promise<void> {
+    if (published.some((p) => p.file.meta.lessonId === lessonId && p.file.meta.room === room)) return;
+    const row = o.recording.store.get(lessonId, room);
+    if (!row?.joinedFile) return;
+    const segs = o.recording.store.segments(lessonId, room);
+    const timed = segs.filter((s) => s.startedAt > 0);
+    const l = o.media.lessons.get(lessonId);
+    const d = await describeFile(row.joinedFile, basename(row.joinedFile), { trackers: [], webSeeds: [] });
+    const meta: MasterMeta = {
+      lessonId, room, title: l?.title ?? lessonId, subject: l?.subject ?? null, grade: l?.grade ?? null,
+      startedAtMs: timed[0]?.startedAt ?? row.startedAt,
+      endedAtMs: timed.length ? Math.max(...timed.map((s) => s.startedAt + s.durationMs)) : row.startedAt,
+      durationMs: segs.reduce((a, s) => a + s.durationMs, 0),
+    };
+    const entry: Published = {
+      path: row.joinedFile,
+      file: { id: `master.${lessonId}`, infohash: d.infohash, sha256: d.sha256, bytes: d.bytes, fileName: basename(row.joinedFile), torrent: d.torrent.toString('base64'), meta: { ...meta } },
+    };
+    published = [...published, entry];
+    writeFileAtomic(join(dir, 'published.json'), JSON.stringify(published));
+    log.info({ lesson: lessonId, infohash: d.infohash, bytes: d.bytes }, 'master recording published to the teaching points');
+    if (selfUrl) await peer.seed(d.torrent, dirname(entry.path), trackers());
+  }
+
+  async function fetchList(): Promise<void> {
+    if (o.provisioning.role !== 'teaching-point') return;
+    const hub = o.provisioning.hub;
+    const token = await issueBoxToken(o.identity, { audience: hubBoxId(hub.publicKey), ttlSeconds: 60, clock: o.clock });
+    const res = await fetch(`${hub.url.replace(/\/$/, '')}/api/peer/recordings`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(15_000) });
+    if (!res.ok) throw new Error(`hub answered ${res.status}`);
+    const list = verifyFileList(await res.json(), [hub.publicKey]);
+    const fresh = list.files.filter((f) => masterMetaSchema.safeParse(f.meta).success);
+    const byIh = new Map(listed.map((f) => [f.infohash, f]));
+    let changed = false;
+    for (const f of fresh) {
+      // Addresses may change between lists (the hub moved); the content is pinned by the infohash.
+      if (JSON.stringify(byIh.get(f.infohash)) !== JSON.stringify(f)) { byIh.set(f.infohash, f); changed = true; }
+    }
+    if (changed) {
+      listed = [...byIh.values()];
+      writeFileAtomic(join(dir, 'masters.json'), JSON.stringify(listed));
+    }
+    await peer.want(listed);
+  }
+
+  async function tick(): Promise<void> {
+    if (busy || closed) return;
+    busy = true;
+    try {
+      if (role === 'hub') {
+        for (const row of o.recording.store.byState('joined')) if (row.room === row.lessonId) await publish(row.lessonId, row.room);
+      } else {
+        await fetchList();
+      }
+    } catch (e) {
+      log.warn({ err: (e as Error).message }, 'recordings catch-up: round failed');
+    } finally {
+      busy = false;
+    }
+  }
+
+  let timer: NodeJS.Timeout | undefined;
+  o.recording.onJoined(() => void tick());
+  return {
+    catalogue, tracker: trackerServer ? { handle: (req, res) => trackerServer.onHttpRequest(req, res, { action: 'announce' }) } : undefined,
+    signedList(forBoxId) {
+      const host = selfUrl ? new URL(selfUrl).host : '';
+      const port = peer.torrentPort;
+      const files: ListedFile[] = published
+        .filter((p) => o.media.lessons.get(String(p.file.meta.lessonId))?.teachingPoints.includes(forBoxId))
+        .map((p) => ({
+          ...p.file, webSeeds: selfUrl ? [`${selfUrl}/recordings/files/${p.file.infohash}`] : [], trackers: trackers(),
+          peers: host && port ? [`${host.replace(/:\d+$/, '')}:${port}`] : [],
+        }));
+      return signFileList(o.identity, { format: 'tpbox-files/1', boxId: o.identity.boxId, issuedAt: new Date(o.clock.now()).toISOString(), files });
+    },
+    publishedFile: (ih) => published.find((p) => p.file.infohash === ih)?.path,
+    start(url) {
+      selfUrl = url.replace(/\/$/, '');
+      void (async () => {
+        for (const p of published) await peer.seed(Buffer.from(p.file.torrent, 'base64'), dirname(p.path), trackers()).catch((e: Error) => log.warn({ err: e.message }, 'cannot seed a published recording'));
+      })();
+      timer = setInterval(() => void tick(), o.catchupIntervalMs ?? 30_000);
+      timer.unref();
+      void tick();
+    },
+    tick,
+    async close() {
+      closed = true;
+      if (timer) clearInterval(timer);
+      await peer.close();
+      await new Promise<void>((r) => (trackerServer ? trackerServer.close(() => r()) : r()));
+    },
+  };
+}
+
+export function parseInfohash(v: unknown): string {
+  return parseOrThrow(z.strictObject({ infohash: z.string().regex(/^[0-9a-f]{40}$/, 'a 40-character hex infohash') }), v, 'The recording file').infohash;
+}

@@ -1,0 +1,161 @@
+import { existsSync, statSync } from 'node:fs';
+import type { Clock } from '../core/clock.js';
+import { BoxError } from '../core/errors.js';
+import type { ControlEvent, Lesson } from '../core/contract/lesson.js';
+import type { RecordingEntry, RecordingStatus, RecordingState } from '../core/contract/recording.js';
+import { readArrivalGaps } from '../media/recorder.js';
+import type { RecordingRow } from '../media/recorder-store.js';
+import type { RecordingServices } from './recording-wiring.js';
+import type { MediaServices } from './media-wiring.js';
+import { recordingGaps, type Span } from './recordings-gaps.js';
+
+/** What a master recording's listing says about it (ListedFile.meta), checked when read. */
+export interface MasterMeta {
+  lessonId: string;
+  room: string;
+  title: string;
+  subject: string | null;
+  grade: string | null;
+  /** Hub-clock span of the master's media. */
+  startedAtMs: number;
+  endedAtMs: number;
+  durationMs: number;
+}
+
+export interface MasterRecording {
+  infohash: string;
+  bytes: number;
+  meta: MasterMeta;
+  /** Set once fetched and verified. */
+  path: string | undefined;
+  progress: number;
+}
+
+export interface RecordingsCatalogue {
+  list(): RecordingEntry[];
+  get(id: string): RecordingEntry;
+  mediaFile(id: string): string;
+  timeline(id: string): ControlEvent[];
+  status(): RecordingStatus;
+}
+
+const safeRoom = (room: string) => room.replace(/[^A-Za-z0-9_-]/g, '_');
+export const recordingId = (source: 'own' | 'master', lessonId: string, room: string) => `${source}.${lessonId}.${safeRoom(room)}`;
+
+const DISK_FULL_MESSAGE = '磁盘空间不足，录制已停止；已录好的片段都已保存。';
+
+function problemCode(warning: string | null): string | null {
+  if (!warning) return null;
+  const m = /^(E_[A-Z_]+)/.exec(warning);
+  return m ? m[1]! : 'E_INTERNAL';
+}
+
+/** The recordings this box holds (its own, and masters fetched from its hub) as the API shows them. */
+export function createRecordingsCatalogue(o: { recording: RecordingServices; media: MediaServices; clock: Clock; masters: () => MasterRecording[] }): RecordingsCatalogue {
+  const { store } = o.recording;
+  const lessonOf = (id: string): Lesson | undefined => o.media.lessons.get(id);
+  const ended = (l: Lesson | undefined, now: number) => !l || l.status === 'ended' || now >= Date.parse(l.endsAt);
+
+  function ownEntry(row: RecordingRow, masters: MasterRecording[]): RecordingEntry {
+    const l = lessonOf(row.lessonId);
+    const segs = store.segments(row.lessonId, row.room);
+    const id = recordingId('own', row.lessonId, row.room);
+    const active = o.recording.recorders.has(`${row.lessonId}\n${row.room}`);
+    let state: RecordingState;
+    if (row.state === 'joined') state = 'complete';
+    else if (row.state === 'stopped') state = 'stopped';
+    else if (row.state === 'failed') state = 'failed';
+    else state = !active && ended(l, o.clock.now()) ? 'joining' : 'recording';
+    const timed: Span[] = segs.filter((s) => s.startedAt > 0).map((s) => ({ from: s.startedAt, to: s.startedAt + s.durationMs }));
+    const m = row.room === row.lessonId ? masters.find((x) => x.meta.lessonId === row.lessonId && x.meta.room === row.room) : undefined;
+    const gaps = l ? recordingGaps({
+      segments: timed, silences: readArrivalGaps(row.dir), lessonStartMs: Date.parse(l.startsAt),
+      master: m ? { from: m.meta.startedAtMs, to: m.meta.endedAtMs, complete: m.path !== undefined } : null,
+    }) : [];
+    const durMs = segs.reduce((a, s) => a + s.durationMs, 0);
+    const joined = row.joinedFile && existsSync(row.joinedFile) ? row.joinedFile : null;
+    const first = timed[0]?.from ?? row.startedAt;
+    const last = timed.length ? Math.max(...timed.map((s) => s.to)) : null;
+    return {
+      id, lessonId: row.lessonId, room: row.room, source: 'own',
+      title: l?.title ?? row.lessonId, subject: l?.subject ?? null, grade: l?.grade ?? null,
+      startedAt: new Date(first).toISOString(),
+      endedAt: state === 'recording' || last === null ? null : new Date(last).toISOString(),
+      durationSeconds: segs.length ? Math.round(durMs / 100) / 10 : null,
+      state,
+      bytes: joined ? statSync(joined).size : segs.reduce((a, s) => a + s.bytes, 0),
+      gaps,
+      mediaUrl: joined && state === 'complete' ? `/api/recordings/${id}/media` : null,
+      timelineUrl: `/api/recordings/${id}/timeline`,
+      problem: problemCode(row.warning),
+    };
+  }
+
+  function masterEntry(m: MasterRecording): RecordingEntry {
+    const id = recordingId('master', m.meta.lessonId, m.meta.room);
+    const done = m.path !== undefined;
+    return {
+      id, lessonId: m.meta.lessonId, room: m.meta.room, source: 'master',
+      title: m.meta.title, subject: m.meta.subject, grade: m.meta.grade,
+      startedAt: new Date(m.meta.startedAtMs).toISOString(), endedAt: new Date(m.meta.endedAtMs).toISOString(),
+      durationSeconds: Math.round(m.meta.durationMs / 100) / 10,
+      state: done ? 'complete' : 'fetching',
+      bytes: m.bytes, gaps: [],
+      mediaUrl: done ? `/api/recordings/${id}/media` : null,
+      timelineUrl: `/api/recordings/${id}/timeline`,
+      problem: null,
+    };
+  }
+
+  function list(): RecordingEntry[] {
+    const masters = o.masters();
+    return [...store.all().map((r) => ownEntry(r, masters)), ...masters.map(masterEntry)]
+      .sort((a, b) => b.startedAt.localeCompare(a.startedAt) || a.id.localeCompare(b.id));
+  }
+
+  function get(id: string): RecordingEntry {
+    const e = list().find((x) => x.id === id);
+    if (!e) throw new BoxError('E_NOT_FOUND', `No recording ${id.slice(0, 200)} on this box.`);
+    return e;
+  }
+
+  return {
+    list, get,
+    mediaFile(id) {
+      const e = get(id);
+      if (e.source === 'master') {
+        const m = o.masters().find((x) => recordingId('master', x.meta.lessonId, x.meta.room) === id);
+        if (m?.path) return m.path;
+      } else {
+        const row = store.get(e.lessonId, e.room);
+        if (row?.joinedFile && e.state === 'complete' && existsSync(row.joinedFile)) return row.joinedFile;
+      }
+      throw new BoxError('E_NOT_FOUND', `Recording ${id} is not playable yet (${e.state}).`);
+    },
+    timeline(id) {
+      const e = get(id);
+      const events: ControlEvent[] = [];
+      for (let after = 0; ;) {
+        const page = o.media.control.since(e.lessonId, after, 1000);
+        events.push(...page);
+        if (page.length < 1000) break;
+        after = page[page.length - 1]!.id;
+      }
+      return events.sort((a, b) => a.at - b.at || a.id - b.id);
+    },
+    status() {
+      const active = [...o.recording.recorders.entries()].filter(([, r]) => !r.warning).map(([key, r]) => {
+        const lessonId = key.split('\n')[0]!;
+        const row = store.get(lessonId, r.roomName);
+        return { lessonId, room: r.roomName, since: new Date(row?.startedAt ?? 0).toISOString(), segments: store.segments(lessonId, r.roomName).length };
+      });
+      const now = o.clock.now();
+      const full = store.byState('stopped').find((r) => r.warning?.startsWith('E_DISK_FULL') && !ended(lessonOf(r.lessonId), now));
+      return {
+        enabled: o.recording.enabled(),
+        active,
+        warning: full ? { code: 'E_DISK_FULL', message: DISK_FULL_MESSAGE } : null,
+      };
+    },
+  };
+}
