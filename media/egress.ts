@@ -124,6 +124,7 @@ export class EgressPeer {
   /** The source changed (new publisher, re-pulled relay): hold video until its next keyframe. */
   resetSource(): void {
     this.currentLayer = undefined;
+    this.video.discontinue();
   }
 
   forwardVideo(layer: string, available: string[], pkt: RtpPacket, keyframe: boolean, mime: string | undefined, rates?: ReadonlyMap<string, number>): void {
@@ -138,7 +139,7 @@ export class EgressPeer {
       if (rates) this.lastRates = rates;
       if (!this.ladderReady) this.ladderTarget = chooseLayer(available, undefined);
       if (this.ladderTarget === undefined) {
-        this.currentLayer = undefined; // audio-only or offline: the picture resumes from a keyframe
+        if (this.currentLayer !== undefined) this.resetSource(); // audio-only or offline: the picture resumes from a keyframe
         return;
       }
     }

@@ -17,6 +17,15 @@ export class RtpRewriter {
 
   constructor(private readonly clockRate: number) {}
 
+  /**
+   * The sender skipped packets of the current source on purpose (audio-only rung, waiting for a
+   * keyframe): the next packet continues right after the last one sent, so the receiver does not count
+   * the skipped packets as loss (which would pull the ladder down again).
+   */
+  discontinue(): void {
+    this.source = undefined;
+  }
+
   /** Maps one packet of `source` (an SSRC, or any key naming the stream) onto the output stream. */
   rewrite(source: number, seq: number, ts: number, nowMs: number): RewrittenHeader {
     if (source !== this.source) {

@@ -122,7 +122,7 @@ export class FilePeer {
   private ensureClient(): WebTorrent {
     if (!this.client) {
       // A private swarm between known boxes: no DHT/LSD/NAT, TCP only (see notes/webtorrent.md).
-      this.client = new WebTorrent({ dht: false, lsd: false, utp: false, natUpnp: false, natPmp: false, webSeeds: true, torrentPort: this.o.torrentPort ?? 0, maxConns: 20, downloadLimit: this.o.downloadLimitBps ?? -1 });
+      this.client = new WebTorrent({ secure: 0, dht: false, lsd: false, utp: false, natUpnp: false, natPmp: false, webSeeds: true, torrentPort: this.o.torrentPort ?? 0, maxConns: 20, downloadLimit: this.o.downloadLimitBps ?? -1 });
       this.client.on('error', (e: unknown) => this.o.log.warn({ err: String((e as Error)?.message ?? e) }, 'file peer: torrent client error'));
     }
     return this.client;

@@ -58,6 +58,8 @@ declare module 'webtorrent' {
     downloadLimit?: number;
     uploadLimit?: number;
     maxConns?: number;
+    /** Protocol encryption: 0 off, 1 MSE with plaintext fallback (default), 2 MSE only. */
+    secure?: 0 | 1 | 2;
     tracker?: Record<string, unknown> | false;
   }
   export default class WebTorrent extends EventEmitter {

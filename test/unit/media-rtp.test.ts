@@ -23,6 +23,21 @@ describe('per-subscriber RTP rewriting', () => {
     expect((b2.timestamp - b1.timestamp) >>> 0).toBe(3000);
   });
 
+  it('closes the gap left by packets skipped on purpose (audio-only rung, waiting for a keyframe)', () => {
+    const rw = new RtpRewriter(90_000);
+    const a1 = rw.rewrite(111, 100, 9000, 1000);
+    rw.discontinue();
+    // 400 packets of the same source were not sent; video resumes 2 s later.
+    const a2 = rw.rewrite(111, 501, 189_000, 3000);
+    expect(a2.sequenceNumber).toBe((a1.sequenceNumber + 1) & 0xffff);
+    expect((a2.timestamp - a1.timestamp) >>> 0).toBe(180_000);
+    const a3 = rw.rewrite(111, 502, 192_000, 3033);
+    expect(a3.sequenceNumber).toBe((a2.sequenceNumber + 1) & 0xffff);
+    // Without discontinue() a jump in the source shows through (real loss upstream stays visible).
+    const a4 = rw.rewrite(111, 510, 195_000, 3066);
+    expect(a4.sequenceNumber).toBe((a3.sequenceNumber + 8) & 0xffff);
+  });
+
   it('orders 16-bit sequence numbers across the wrap', () => {
     expect(seqNewer(1, 65535)).toBe(true);
     expect(seqNewer(65535, 1)).toBe(false);
