@@ -164,7 +164,14 @@ export async function startBox(opts: StartOptions): Promise<Box> {
       async close() {
         if (closed) return;
         closed = true;
-        for (const c of closers.reverse()) await c();
+        for (const c of closers.reverse()) {
+          const started = Date.now();
+          // A stop must stay bounded (power button, service manager): a step that hangs is named and skipped.
+          const slow = setTimeout(() => log.warn({ step: c.toString().slice(0, 80) }, 'shutdown step still running after 10 s: going on'), 10_000);
+          const hung = new Promise<void>((r) => setTimeout(r, 12_000).unref());
+          await Promise.race([Promise.resolve().then(c), hung]).finally(() => clearTimeout(slow));
+          if (Date.now() - started > 2000) log.info({ step: c.toString().slice(0, 80), ms: Date.now() - started }, 'slow shutdown step');
+        }
         log.info('box stopped');
       },
     };

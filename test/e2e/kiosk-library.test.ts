@@ -64,6 +64,8 @@ describe('library on the whiteboard', () => {
     await page.getByTestId('nav-library').tap();
     const results = page.getByTestId('library-results');
     await expect.poll(() => results.locator('li').count(), { timeout: 15_000 }).toBe(3);
+    expect(await page.getByTestId('library-count').textContent()).toBe('共 3 项');
+    expect(await page.getByTestId('library-more').count()).toBe(0); // all shown: no "show more"
     await screenshot(page, 'library-browse');
     expect(await seriousViolations(page)).toEqual([]);
 
@@ -77,6 +79,7 @@ describe('library on the whiteboard', () => {
     await page.keyboard.insertText('分数');
     await page.getByTestId('library-search-go').tap();
     await expect.poll(() => results.locator('li').count()).toBe(2);
+    expect(await page.getByTestId('library-count').textContent()).toBe('共 2 项');
     expect((await results.textContent())).not.toContain('古诗');
     await screenshot(page, 'library-search');
 

@@ -1,33 +1,20 @@
 // One hub, four teaching points at once, each relaying the lesson to its own local player.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { launchBrowser } from '../support/browser.js';
-import { tempDir } from '../support/boxes.js';
+import { describe, it, expect } from 'vitest';
 import { waitFor } from '../support/daemon.js';
-import { startLive, type LiveSetup } from '../support/live-boxes.js';
+import { liveFixture, relayConnected } from '../support/live-fixture.js';
 import { expectPlaying, pageOn, play, publish } from '../support/chromium-webrtc.js';
 
 describe('a hub with four teaching points', () => {
-  const dir = tempDir('box-live4-');
-  let live: LiveSetup;
-  let browser: Browser;
-  beforeAll(async () => {
-    live = await startLive(dir.path, 4);
-    browser = await launchBrowser();
-  }, 120_000);
-  afterAll(async () => {
-    await browser?.close();
-    await live?.close();
-    dir.remove();
-  });
+  const f = liveFixture('box-live4-', 4);
 
   it('every teaching point plays the lesson on its local screen at the same time', async () => {
-    const { hub, tps, lesson, hubToken, tpTokens } = live;
+    const { hub, tps, lesson, hubToken, tpTokens } = f.live;
+    const browser = f.browser;
     const cam = await pageOn(browser, hub.box.url);
     await publish(cam, `${hub.box.url}/whip/${lesson.id}`, hubToken);
     const players = [];
     for (const [i, tp] of tps.entries()) {
-      await waitFor(() => (tp.box.context.media!.agent!.status()[0]?.pull.state === 'connected' ? true : undefined), 30_000);
+      await relayConnected(tp);
       const page = await pageOn(browser, tp.box.url);
       await play(page, `${tp.box.url}/whep/${lesson.id}`, tpTokens[i]!);
       players.push(page);

@@ -1,34 +1,19 @@
 // H.264 end to end with real Chromium peers: an H.264 publisher on the hub, the teaching-point box's
 // own WHEP pull, and a player on the teaching point. The relay pull and the player both subscribe
 // before the publisher arrives (their answers offer VP8 and H.264), the case that used to get no video.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { launchBrowser } from '../support/browser.js';
-import { tempDir } from '../support/boxes.js';
-import { waitFor } from '../support/daemon.js';
-import { startLive, type LiveSetup } from '../support/live-boxes.js';
+import { describe, it, expect } from 'vitest';
+import { liveFixture, relayConnected } from '../support/live-fixture.js';
 import { expectPlaying, pageOn, play, playerStats, publish } from '../support/chromium-webrtc.js';
 
 describe('H.264 through the hub and the teaching-point relay', () => {
-  const dir = tempDir('box-live-h264-');
-  let live: LiveSetup;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    live = await startLive(dir.path, 1);
-    browser = await launchBrowser();
-  }, 120_000);
-  afterAll(async () => {
-    await browser?.close();
-    await live?.close();
-    dir.remove();
-  });
+  const f = liveFixture('box-live-h264-', 1);
 
   it('an H.264 publisher on the hub decodes as H.264 on a teaching-point player that joined first', async () => {
-    const { hub, tps, lesson, hubToken, tpTokens } = live;
+    const { hub, tps, lesson, hubToken, tpTokens } = f.live;
+    const browser = f.browser;
     const tp = tps[0]!;
     // The relay pull is up before anyone publishes: its codec is not known yet.
-    await waitFor(() => (tp.box.context.media!.agent!.status()[0]?.pull.state === 'connected' ? true : undefined), 30_000);
+    await relayConnected(tp);
     expect(hub.box.context.media!.sfu.roomStats(lesson.id)!.codec).toBeNull();
     const kiosk = await pageOn(browser, tp.box.url);
     await play(kiosk, `${tp.box.url}/whep/${lesson.id}`, tpTokens[0]!);

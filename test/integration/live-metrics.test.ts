@@ -1,11 +1,8 @@
 // The media gauges in /metrics move with what the boxes do: a Chromium publisher on the hub, the
 // teaching point's relay pull, and a subscriber on the teaching point that comes and goes.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { launchBrowser } from '../support/browser.js';
-import { tempDir } from '../support/boxes.js';
+import { describe, it, expect } from 'vitest';
 import { waitFor } from '../support/daemon.js';
-import { startLive, type LiveSetup } from '../support/live-boxes.js';
+import { liveFixture, relayConnected } from '../support/live-fixture.js';
 import { pageOn, publish } from '../support/chromium-webrtc.js';
 import { weriftSession } from '../support/live-werift-client.js';
 
@@ -21,26 +18,15 @@ async function scrape(baseUrl: string): Promise<(name: string, labels?: string) 
 }
 
 describe('live-media gauges in /metrics', () => {
-  const dir = tempDir('box-live-metrics-');
-  let live: LiveSetup;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    live = await startLive(dir.path, 1);
-    browser = await launchBrowser();
-  }, 120_000);
-  afterAll(async () => {
-    await browser?.close();
-    await live?.close();
-    dir.remove();
-  });
+  const f = liveFixture('box-live-metrics-', 1);
 
   it('counts rooms, sources, subscribers, peer connections, packets, PLIs and links, and returns to idle', async () => {
-    const { hub, tps, lesson, hubToken, tpTokens } = live;
+    const { hub, tps, lesson, hubToken, tpTokens } = f.live;
+    const browser = f.browser;
     const tp = tps[0]!;
     const cam = await pageOn(browser, hub.box.url);
     await publish(cam, `${hub.box.url}/whip/${lesson.id}`, hubToken);
-    await waitFor(() => (tp.box.context.media!.agent!.status()[0]?.pull.state === 'connected' ? true : undefined), 30_000);
+    await relayConnected(tp);
 
     const h = await scrape(hub.box.url);
     expect(h('box_media_publishers')).toBe(1);

@@ -1,37 +1,23 @@
 // The live path with real Chromium peers: hub camera → hub box → teaching-point box (WHEP pull by
 // the box itself) → a player on the teaching point; and the classroom camera back to the hub.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import type { Browser } from 'playwright-core';
+import { describe, it, expect } from 'vitest';
 import { classroomRoom } from '../../core/contract/lesson.js';
-import { launchBrowser } from '../support/browser.js';
-import { tempDir } from '../support/boxes.js';
 import { waitFor } from '../support/daemon.js';
-import { startLive, type LiveSetup } from '../support/live-boxes.js';
+import { liveFixture, relayConnected } from '../support/live-fixture.js';
 import { expectPlaying, pageOn, play, publish } from '../support/chromium-webrtc.js';
 
 describe('live lesson through the hub and the teaching-point relay', () => {
-  const dir = tempDir('box-live-');
-  let live: LiveSetup;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    live = await startLive(dir.path, 1);
-    browser = await launchBrowser();
-  }, 120_000);
-  afterAll(async () => {
-    await browser?.close();
-    await live?.close();
-    dir.remove();
-  });
+  const f = liveFixture('box-live-', 1);
 
   it('a hub publisher is seen on a teaching-point player, and the classroom is seen on the hub', async () => {
-    const { hub, tps, lesson, hubToken, tpTokens } = live;
+    const { hub, tps, lesson, hubToken, tpTokens } = f.live;
+    const browser = f.browser;
     const tp = tps[0]!;
     const hubCam = await pageOn(browser, hub.box.url);
     await publish(hubCam, `${hub.box.url}/whip/${lesson.id}`, hubToken);
 
     // The teaching point joined by itself (lesson due): its relay pulls the hub's room.
-    await waitFor(() => (tp.box.context.media!.agent!.status()[0]?.pull.state === 'connected' ? true : undefined), 20_000);
+    await relayConnected(tp, 20_000);
     const kiosk = await pageOn(browser, tp.box.url);
     await play(kiosk, `${tp.box.url}/whep/${lesson.id}`, tpTokens[0]!);
     const { later } = await expectPlaying(kiosk);
@@ -51,7 +37,8 @@ describe('live lesson through the hub and the teaching-point relay', () => {
   }, 180_000);
 
   it('receives a simulcast publisher with its layers and gives each subscriber the layer it asks for', async () => {
-    const { hub, hubToken } = live;
+    const { hub, hubToken } = f.live;
+    const browser = f.browser;
     const { createLesson } = await import('../support/live-boxes.js');
     const lesson = await createLesson(hub.box.url, []);
     const cam = await pageOn(browser, hub.box.url);

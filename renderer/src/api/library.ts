@@ -18,10 +18,15 @@ export interface TreeEntry { grade: number; subject: string; unit: string; count
 
 export interface LibraryQuery { q?: string; grade?: number; subject?: string; unit?: string }
 
-export function libraryItems(query: LibraryQuery): Promise<Loaded<{ items: LibraryItem[]; total: number }>> {
-  const params = new URLSearchParams({ limit: '200' });
+/** One page of the library; `total` is a lower bound ("more than N") when `totalExact` is false. */
+export interface LibraryPage { items: LibraryItem[]; total: number; totalExact: boolean }
+
+export const LIBRARY_PAGE = 200;
+
+export function libraryItems(query: LibraryQuery, offset = 0): Promise<Loaded<LibraryPage>> {
+  const params = new URLSearchParams({ limit: String(LIBRARY_PAGE), offset: String(offset) });
   for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') params.set(k, String(v));
-  return load<{ items: LibraryItem[]; total: number }>(`/api/library?${params.toString()}`);
+  return load<LibraryPage>(`/api/library?${params.toString()}`);
 }
 
 export function libraryTree(): Promise<Loaded<{ entries: TreeEntry[] }>> {

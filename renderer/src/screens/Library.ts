@@ -1,7 +1,7 @@
 // The library: browse by grade/subject/unit, search (typed with the whiteboard's own IME), open items.
 // Read-only: the same page serves classroom tablets on the LAN.
 import { computed, defineAsyncComponent, defineComponent, h, onMounted, ref, watch } from 'vue';
-import { fileUrl, libraryItems, libraryTree, viewKind, type LibraryItem, type LibraryQuery, type TreeEntry, type ViewKind } from '../api/library.js';
+import { fileUrl, LIBRARY_PAGE, libraryItems, libraryTree, viewKind, type LibraryItem, type LibraryPage, type LibraryQuery, type TreeEntry, type ViewKind } from '../api/library.js';
 import type { Loaded } from '../api/http.js';
 import { errorWords } from '../errors.js';
 import { language, t, type MessageId } from '../i18n.js';
@@ -24,18 +24,28 @@ export const Library = defineComponent({
   name: 'LibraryScreen',
   setup() {
     const tree = ref<Loaded<{ entries: TreeEntry[] }>>({ state: 'loading' });
-    const shown = ref<Loaded<{ items: LibraryItem[]; total: number }>>({ state: 'loading' });
+    const shown = ref<Loaded<LibraryPage>>({ state: 'loading' });
+    const more = ref(false);
     const opened = ref<LibraryItem | null>(null);
     const filter = ref<{ grade?: number; subject?: string; unit?: string }>({});
     const query = ref('');
     const searched = ref('');
 
+    const currentQuery = (): LibraryQuery => ({ ...filter.value, ...(searched.value ? { q: searched.value } : {}) });
     const refresh = async () => {
-      const q: LibraryQuery = { ...filter.value, ...(searched.value ? { q: searched.value } : {}) };
-      shown.value = await libraryItems(q);
+      shown.value = await libraryItems(currentQuery());
       const id = route.value.id;
       if (id && !opened.value && shown.value.state === 'ready') opened.value = shown.value.data.items.find((i) => i.id === id) ?? null;
     };
+    // The next page appended to what is shown (a whiteboard has no scroll-to-load: a big button).
+    const loadMore = async () => {
+      const s = shown.value;
+      if (s.state !== 'ready' || more.value) return;
+      more.value = true;
+      const next = await libraryItems(currentQuery(), s.data.items.length).finally(() => { more.value = false; });
+      if (next.state === 'ready') shown.value = { state: 'ready', data: { ...next.data, items: [...s.data.items, ...next.data.items] } };
+    };
+    const hasMore = (p: LibraryPage) => p.items.length < p.total || (!p.totalExact && p.items.length > 0 && p.items.length % LIBRARY_PAGE === 0);
     onMounted(async () => { tree.value = await libraryTree(); await refresh(); });
     watch(filter, () => void refresh(), { deep: true });
     watch(() => route.value.id, async (id) => {
@@ -102,6 +112,9 @@ export const Library = defineComponent({
               h('span', { class: 'tile-meta' }, [gradeName(item.grade), item.subject, item.unit].filter(Boolean).join(' · ')),
             ]),
           ]))),
+          h('p', { class: 'library-count', 'data-testid': 'library-count' },
+            t(s.data.totalExact ? 'library.count' : 'library.countAtLeast', { count: s.data.total })),
+          hasMore(s.data) ? button(t(more.value ? 'app.opening' : 'library.more'), () => void loadMore(), { testid: 'library-more', disabled: more.value }) : null,
         ]) : null,
       ]);
     };
