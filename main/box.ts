@@ -13,7 +13,7 @@ import { PeerRegistry } from './security/peer-registry.js';
 import { EnrolmentCodes } from './security/enrolment-codes.js';
 import { SettingsService } from './settings-service.js';
 import { HubLink, hubBoxId } from './hub-link.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, registerRecordingMetrics } from './metrics.js';
 import { loadProvisioning } from './provisioning-store.js';
 import { buildServer } from './http/server.js';
 import type { BoxContext, IdentityNotice } from './http/context.js';
@@ -133,6 +133,7 @@ export async function startBox(opts: StartOptions): Promise<Box> {
       closers.push(() => recordings.close());
       const recordingsApi = createRecordingsApi({ clock, log, dataDir: config.dataDir, identity, provisioning, recording: recordings, media, catchupIntervalMs: opts.recording?.catchupIntervalMs });
       ctx.recordings = recordingsApi;
+      registerRecordingMetrics(metrics.registry, { status: () => recordingsApi.catalogue.status() });
       closers.push(() => recordingsApi.close());
     }
 

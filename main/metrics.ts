@@ -60,3 +60,22 @@ export function registerMediaMetrics(registry: Registry, m: MediaMetricsSource):
     this.set({ direction: 'push' }, by.push);
   } });
 }
+
+/** What the recording gauges read at scrape time (null on a box that does not record). */
+export interface RecordingMetricsSource {
+  status(): { enabled: boolean; active: Array<{ segments: number }>; warning: { code: string } | null } | null;
+}
+
+/** Lesson recording: on or off, rooms being recorded, segments written, and a stop with a warning. */
+export function registerRecordingMetrics(registry: Registry, m: RecordingMetricsSource): void {
+  new Gauge({ name: 'box_recording_enabled', help: '1 when lessons are recorded on this box', registers: [registry], collect() { this.set(m.status()?.enabled ? 1 : 0); } });
+  new Gauge({ name: 'box_recording_active_rooms', help: 'Rooms being recorded now', registers: [registry], collect() { this.set(m.status()?.active.length ?? 0); } });
+  new Gauge({ name: 'box_recording_segments', help: 'Segments written by the recordings running now', registers: [registry], collect() {
+    this.set((m.status()?.active ?? []).reduce((a, r) => a + r.segments, 0));
+  } });
+  new Gauge({ name: 'box_recording_warning', help: '1 while recording is stopped with a warning (e.g. E_DISK_FULL)', labelNames: ['code'], registers: [registry], collect() {
+    this.reset();
+    const w = m.status()?.warning;
+    if (w) this.set({ code: w.code }, 1);
+  } });
+}

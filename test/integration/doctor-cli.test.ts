@@ -184,8 +184,11 @@ describe('box provision / doctor / status (CLI)', () => {
     expect(after.boxId).toMatch(/^box-[0-9a-f]{16}$/);
     expect(after.publicKey).toBe(health.publicKey);
 
-    const { verdict } = await doctor(s);
+    const { verdict, report } = await doctor(s);
     expect(verdict('daemon')).toBe('ok');
+    // A running teaching point records lessons by default: on, nothing recording between lessons.
+    expect(report.checks.find((c) => c.id === 'recording')).toMatchObject({ verdict: 'ok', detail: expect.stringContaining('lessons are recorded') });
+    expect(verdict('recording')).toBe('ok');
   });
 
   it('refuses a bundle changed after signing and leaves the data folder as it was', async () => {

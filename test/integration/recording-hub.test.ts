@@ -32,6 +32,13 @@ describe('recording on the hub', () => {
     await waitFor(() => (segRows(db, lesson.id, lesson.id).length >= 2 ? true : undefined), 60_000, 250);
     const first = recRow(db, lesson.id, lesson.id)!;
     expect(first.state).toBe('recording');
+    // The technician's gauges see it (box_recording_*).
+    const metrics = await (await fetch(`${hub.box.url}/metrics`)).text();
+    const gauge = (name: string) => Number(metrics.split('\n').find((l) => l.startsWith(`${name}{`))?.split(' ').at(-1));
+    expect(gauge('box_recording_enabled')).toBe(1);
+    expect(gauge('box_recording_active_rooms')).toBeGreaterThanOrEqual(1);
+    expect(gauge('box_recording_segments')).toBeGreaterThanOrEqual(2);
+    expect(metrics).not.toMatch(/^box_recording_warning\{/m);
     const pid = first.ffmpeg_pid!;
     expect(pid).toBeGreaterThan(0);
     process.kill(pid, 'SIGKILL');
