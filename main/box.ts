@@ -19,6 +19,7 @@ import { buildServer } from './http/server.js';
 import type { BoxContext, IdentityNotice } from './http/context.js';
 import { softwareVersion } from './version.js';
 import { createSyncServices } from './sync-wiring.js';
+import { wireLessonsToSync } from './lesson-sync.js';
 import { createMediaServices, type MediaWiringOptions } from './media-wiring.js';
 import { createRecordingServices, type RecordingOptions } from './recording-wiring.js';
 import { createRecordingsApi } from './recordings-catchup.js';
@@ -144,6 +145,8 @@ export async function startBox(opts: StartOptions): Promise<Box> {
       });
       ctx.sync = sync;
       closers.push(() => sync.close());
+      const media = ctx.media;
+      if (media) closers.push(wireLessonsToSync({ lessons: () => media.lessons.list(), sync, clock, log: log.child({ room: 'sync', part: 'lessons' }) }));
     }
     const app: FastifyInstance = await buildServer(ctx);
     closers.push(() => app.close());

@@ -83,8 +83,10 @@ export async function startDemo(opts: { dataDir?: string; log?: Logger } = {}): 
     }, log, 5000);
     boxes.push(teachingPoint);
     // The hub fetches the catalogue from the seed, the teaching point from its hub (its default source).
-    hub.context.sync?.updatePreferences({ sources: [seed.url], manifestIntervalMs: 5000, maxActiveDownloads: 6 });
-    teachingPoint.context.sync?.updatePreferences({ manifestIntervalMs: 5000, maxActiveDownloads: 6 });
+    // The demo lesson runs all the time: sync takes its lesson share of a stated link instead of pausing
+    // (unknown link speed → pause). Loopback is the "WAN" here: 1 Gbit/s, so 10 % is 100 Mbit/s.
+    hub.context.sync?.updatePreferences({ sources: [seed.url], manifestIntervalMs: 5000, maxActiveDownloads: 6, linkKbps: 1_000_000 });
+    teachingPoint.context.sync?.updatePreferences({ manifestIntervalMs: 5000, maxActiveDownloads: 6, linkKbps: 1_000_000 });
     // Generated once per data folder (real videos, PDFs, pictures) after the boxes are up, so start stays fast;
     // the seed adopts it on its next round and the hub and teaching point follow.
     void publishDemoCatalog({ contentDir: join(root, 'content'), seedDataDir: seed.context.config.dataDir, publisher: keys.publisher, signal: catalogAbort.signal })
