@@ -53,6 +53,10 @@ export class EgressPeer {
   private ladderReady = false;
   private lastFeedbackAt = Date.now();
   private lossReports: Array<{ at: number; frac: number }> = [];
+  /** Per ladder tick: video packets sent and distinct ones the receiver asked again for (NACK). */
+  private nackWindow: Array<{ at: number; sent: number; nacked: number }> = [];
+  private readonly nackedNow = new Set<number>();
+  private sentVideoAtTick = 0;
   private bytesVideo = 0;
   private bytesAudio = 0;
   private windowStart = Date.now();
@@ -87,6 +91,9 @@ export class EgressPeer {
     }
     if (this.ladder) {
       for (const sender of [this.videoSender, this.audioSender]) sender?.onRtcp.subscribe((p) => this.onFeedback(sender, p));
+      // A receiver report counts a packet retransmitted in time as received, so RR loss hides a lossy
+      // link; NACKs name every packet the link dropped.
+      this.videoSender?.onGenericNack.subscribe((n) => { for (const seq of n.lost) this.nackedNow.add(seq); });
     }
   }
 
@@ -108,14 +115,21 @@ export class EgressPeer {
     this.bytesVideo = this.bytesAudio = 0;
     this.windowStart = now;
     this.lossReports = this.lossReports.filter((r) => now - r.at <= 2500);
-    const loss = this.lossReports.length > 0 ? this.lossReports.reduce((a, r) => a + r.frac, 0) / this.lossReports.length : null;
+    const rrLoss = this.lossReports.length > 0 ? this.lossReports.reduce((a, r) => a + r.frac, 0) / this.lossReports.length : null;
+    this.nackWindow.push({ at: now, sent: this.sentVideo - this.sentVideoAtTick, nacked: this.nackedNow.size });
+    this.sentVideoAtTick = this.sentVideo;
+    this.nackedNow.clear();
+    this.nackWindow = this.nackWindow.filter((w) => now - w.at <= 2500);
+    const sentRecent = this.nackWindow.reduce((a, w) => a + w.sent, 0);
+    // Too few packets say nothing (audio-only rung, a still picture).
+    const nackLoss = sentRecent >= 100 ? Math.min(1, this.nackWindow.reduce((a, w) => a + w.nacked, 0) / sentRecent) : null;
     // werift keeps the RTT from RR LSR/DLSR in a private field.
     const rttOf = (x: RTCRtpSender | undefined) => (x as unknown as { rtt?: number } | undefined)?.rtt;
     const rtt = rttOf(this.videoSender) ?? rttOf(this.audioSender);
     const byRung = layersByRung(this.lastAvailable, this.lastRates, this.layerHeights);
     const needs: Partial<Record<Rung, number>> = {};
     for (const [r, l] of byRung) needs[r] = (this.lastRates.get(l) ?? 0) + audioBps;
-    const rung = ladder.update({ now, feedbackAgeMs: now - this.lastFeedbackAt, sentBps, loss, rttMs: rtt === undefined ? null : rtt * 1000, needs });
+    const rung = ladder.update({ now, feedbackAgeMs: now - this.lastFeedbackAt, sentBps, loss: rrLoss, linkLoss: nackLoss, rttMs: rtt === undefined ? null : rtt * 1000, needs });
     this.ladderTarget = byRung.get(rung);
     this.ladderReady = true;
     this.ladderUpdatedAt = now;

@@ -16,6 +16,12 @@ export interface LadderSample {
   sentBps: number;
   /** Mean fraction lost reported by the receiver over the interval (0..1), null without a report. */
   loss: number | null;
+  /**
+   * Loss on the link before retransmission (NACKed packets ÷ sent), null when unknown. RR loss hides
+   * what NACK recovered, but big 720p frames still stall on it: it caps the rung and blocks steps up;
+   * the congestion budget stays on RR loss (NACKs spike while a queue drains and would overshoot).
+   */
+  linkLoss?: number | null;
   rttMs: number | null;
   /** The video rungs on offer now and what each needs (bit/s, audio included). */
   needs: Partial<Record<Rung, number>>;
@@ -85,7 +91,7 @@ export class Ladder {
     const current = this.fit(this.rung, s.needs);
     if (current !== this.rung) this.set(current, s.now);
     const loss = s.loss ?? 0;
-    this.lastLoss = s.loss;
+    this.lastLoss = s.loss === null && (s.linkLoss ?? null) === null ? null : Math.max(s.loss ?? 0, s.linkLoss ?? 0);
     this.lastDeliveredBps = s.sentBps * (1 - loss);
     const settled = s.now - this.lastChange >= o.settleMs;
     if (loss >= o.congestionLoss && settled && this.rung !== 'audio-only') {
@@ -100,11 +106,12 @@ export class Ladder {
       this.down(target, s.now);
       return this.rung;
     }
-    if (loss >= o.lossyLoss && settled && rank(this.rung) < rank('360p')) {
+    const lossy = Math.max(loss, s.linkLoss ?? 0);
+    if (lossy >= o.lossyLoss && settled && rank(this.rung) < rank('360p')) {
       this.down(this.fit('360p', s.needs), s.now);
       return this.rung;
     }
-    const clean = loss < o.cleanLoss && (s.rttMs === null || s.rttMs < o.highRttMs);
+    const clean = lossy < o.cleanLoss && (s.rttMs === null || s.rttMs < o.highRttMs);
     if (!clean) {
       this.cleanSince = null;
       return this.rung;

@@ -34,6 +34,9 @@ const zh = {
   'status.syncing': '正在同步资源：{percent}%',
   'status.syncIdle': '资源已是最新',
   'status.syncUnknown': '同步情况暂时看不到',
+  'status.syncLessonShare': '正在上课：资源同步放慢，把网络让给课堂',
+  'status.syncLessonPaused': '正在上课：资源同步暂停，下课后自动继续',
+  'status.syncOutsideWindow': '现在不在同步时段，到时间会自动同步',
   'status.offline': '离线工作中',
   'status.linkUnknown': '连接情况暂时看不到',
 
@@ -229,6 +232,9 @@ const en: Record<MessageId, string> = {
   'status.syncing': 'Syncing resources: {percent}%',
   'status.syncIdle': 'Resources are up to date',
   'status.syncUnknown': 'Sync status not available yet',
+  'status.syncLessonShare': 'Lesson in progress: resource sync slowed down to leave the link to the lesson',
+  'status.syncLessonPaused': 'Lesson in progress: resource sync paused, it resumes after the lesson',
+  'status.syncOutsideWindow': 'Outside the sync hours: resources sync when they start',
   'status.offline': 'Working offline',
   'status.linkUnknown': 'Link status not available yet',
 

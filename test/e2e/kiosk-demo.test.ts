@@ -81,6 +81,8 @@ describe('live lesson on the demo: whiteboard and hub console, no PIN', () => {
       const join = tpPage.getByTestId('join');
       await expect.poll(async () => (await join.textContent())?.trim(), { timeout: LIVE_TIMEOUT }).toBe(words.join);
       expect(await tpPage.getByTestId('next-lesson').textContent()).toContain('分数的初步认识（演示课）');
+      // The demo lesson is in progress: the home screen says sync leaves the link to it.
+      expect(await tpPage.getByTestId('sync-plan').textContent()).toBe(lang === 'zh-CN' ? '正在上课：资源同步放慢，把网络让给课堂' : 'Lesson in progress: resource sync slowed down to leave the link to the lesson');
       await screenshot(tpPage, `demo-kiosk-home-${lang}`);
       expect(await seriousViolations(tpPage)).toEqual([]);
 

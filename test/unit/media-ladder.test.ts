@@ -35,6 +35,17 @@ describe('bandwidth ladder', () => {
     for (let t = 4000; t < 60_000; t += 1000) expect(l.update(sample(t, 500_000, 0.05))).toBe('360p');
   });
 
+  it('caps at 360p on loss that retransmission hides from receiver reports (NACKed packets), without a congestion drop', () => {
+    const l = new Ladder(0);
+    // RR shows 1 % (NACK recovered the rest); 6 % of the packets sent were asked for again.
+    expect(l.update(sample(3000, 1_300_000, 0.01, { linkLoss: 0.06 }))).toBe('360p');
+    // A NACK storm while a queue drains is not congestion: no drop below 360p on it alone.
+    expect(l.update(sample(6000, 500_000, 0.01, { linkLoss: 0.4 }))).toBe('360p');
+    // And it blocks steps up: the link is not clean.
+    for (let t = 7000; t < 60_000; t += 1000) expect(l.update(sample(t, 500_000, 0, { linkLoss: 0.05 }))).toBe('360p');
+    expect(l.lastLoss).toBe(0.05);
+  });
+
   it('steps up one rung only after a clean hold, and waits twice as long after a failed try (no flapping)', () => {
     const l = new Ladder(0, '720p', { upHoldMs: 10_000 });
     l.update(sample(3000, 1_300_000, 0.8)); // → 180p

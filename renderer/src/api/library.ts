@@ -56,6 +56,8 @@ export function viewKind(kind: string): ViewKind {
 export interface SyncStatus {
   downloads: Array<{ itemId: string; progress: number }>;
   waiting: Array<{ infohash: string; code: string | null }>;
+  /** Why sync runs slower or not at all now (a lesson has the link, outside the sync hours). */
+  plan?: { paused: boolean; reason: 'open' | 'lesson-share' | 'lesson-paused' | 'outside-window' };
 }
 
 export function syncStatus(): Promise<Loaded<SyncStatus>> {

@@ -10,12 +10,16 @@ import { language, t, type MessageId } from '../i18n.js';
 import { go } from '../router.js';
 import { button, formatTime, note, section } from '../ui.js';
 
+const planWords = { 'lesson-share': 'status.syncLessonShare', 'lesson-paused': 'status.syncLessonPaused', 'outside-window': 'status.syncOutsideWindow' } as const;
+
 function syncLines(s: Loaded<SyncStatus>) {
   if (s.state !== 'ready') return [note(t('status.syncUnknown'), 'info', 'sync-state')];
+  const reason = s.data.plan?.reason;
+  const plan = reason && reason !== 'open' ? note(t(planWords[reason]), 'info', 'sync-plan') : null;
   const p = syncProgress(s.data);
-  if (p === null) return [note(t('status.syncIdle'), 'info', 'sync-state')];
+  if (p === null) return [note(t('status.syncIdle'), 'info', 'sync-state'), plan];
   const percent = Math.round(p * 100);
-  return [note(t('status.syncing', { percent }), 'info', 'sync-state'), h('progress', { max: 100, value: percent, 'aria-label': t('home.sync') })];
+  return [note(t('status.syncing', { percent }), 'info', 'sync-state'), h('progress', { max: 100, value: percent, 'aria-label': t('home.sync') }), plan];
 }
 
 export const Home = defineComponent({
