@@ -132,7 +132,10 @@ export async function startBox(opts: StartOptions): Promise<Box> {
       if (provisioning.role === 'teaching-point') closers.push(followHubPresets(media, hardware, identity.boxId, log.child({ room: 'hardware', part: 'hub-presets' })));
       const recordings = createRecordingServices({ db, clock, log, dataDir: config.dataDir, media, role: provisioning.role, selfBoxId: identity.boxId, enabled: () => ctx.settings.get().recording.enabled, ...opts.recording });
       closers.push(() => recordings.close());
-      const recordingsApi = createRecordingsApi({ clock, log, dataDir: config.dataDir, identity, provisioning, recording: recordings, media, catchupIntervalMs: opts.recording?.catchupIntervalMs });
+      const recordingsApi = createRecordingsApi({ clock, log, dataDir: config.dataDir, identity, provisioning, recording: recordings, media, catchupIntervalMs: opts.recording?.catchupIntervalMs,
+        // The upload of a teaching point's recordings obeys the sync bandwidth settings of its link.
+        linkPolicy: () => ({ ...ctx.settings.get().sync, linkKbps: ctx.sync?.preferences().linkKbps ?? null, lessonActive: ctx.sync?.engine.status().lessonActive ?? false }),
+      });
       ctx.recordings = recordingsApi;
       registerRecordingMetrics(metrics.registry, { status: () => recordingsApi.catalogue.status() });
       closers.push(() => recordingsApi.close());

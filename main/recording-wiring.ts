@@ -103,7 +103,9 @@ export function createRecordingServices(o: RecordingOptions): RecordingServices 
             recorders.set(key(l.id, room), rec);
             log.info({ lesson: l.id, recRoom: room, resumed: Boolean(row) }, 'recording started');
             await rec.start();
-          } else if (recorders.has(key(l.id, room)) || row?.state === 'recording') {
+          } else if (recorders.has(key(l.id, room)) || row?.state === 'recording'
+            // Stopped early (turned off, disk full, then a restart): its finished segments are still joined.
+            || (row?.state === 'stopped' && !row.joinedFile && store.segments(l.id, room).length > 0)) {
             await finish(l, room);
           }
         }

@@ -15,6 +15,7 @@ import { FilePeer, describeFile, signFileList, verifyFileList, type FileList, ty
 import type { RecordingServices } from './recording-wiring.js';
 import type { MediaServices } from './media-wiring.js';
 import { hubBoxId } from './hub-link.js';
+import { createRecordingsUpload, type LinkPolicyInputs, type RecordingsUpload } from './recordings-upload.js';
 import { createRecordingsCatalogue, type MasterMeta, type MasterRecording, type RecordingsCatalogue } from './recordings-service.js';
 
 const masterMetaSchema = z.strictObject({
@@ -32,6 +33,8 @@ export interface RecordingsApi {
   /** Hub: the file behind a published infohash (web seed). */
   publishedFile(infohash: string): string | undefined;
   tracker: { handle(req: IncomingMessage, res: ServerResponse): void } | undefined;
+  /** Teaching points' own recordings sent up to the hub (hub: receives; teaching point: sends). */
+  upload: RecordingsUpload;
   start(selfUrl: string): void;
   /** One round now: publish what is joined (hub) / fetch the hub's list (teaching point). */
   tick(): Promise<void>;
@@ -47,6 +50,8 @@ export interface RecordingsApi {
 export function createRecordingsApi(o: {
   clock: Clock; log: Logger; dataDir: string; identity: Identity; provisioning: ProvisionPayload;
   recording: RecordingServices; media: MediaServices; catchupIntervalMs?: number;
+  /** Teaching point: the sync bandwidth settings and link state the upload to the hub obeys. */
+  linkPolicy?: () => LinkPolicyInputs;
 }): RecordingsApi {
   const log = o.log.child({ room: 'media', part: 'recordings-catchup' });
   const dir = join(o.dataDir, 'recordings-shared');
@@ -70,16 +75,19 @@ export function createRecordingsApi(o: {
       return [{ infohash: f.infohash, bytes: f.bytes, meta: meta.data as MasterMeta, path, progress: path ? 1 : progress.get(f.infohash) ?? 0 }];
     });
   };
-  const catalogue = createRecordingsCatalogue({ recording: o.recording, media: o.media, clock: o.clock, masters });
+  const trackers = () => (selfUrl ? [`${selfUrl}/recordings/announce`] : []);
+  const upload = createRecordingsUpload({
+    clock: o.clock, log: o.log, dir, identity: o.identity, provisioning: o.provisioning, recording: o.recording, media: o.media, peer, trackers,
+    ...(o.linkPolicy ? { linkPolicy: o.linkPolicy } : {}),
+  });
+  const catalogue = createRecordingsCatalogue({ recording: o.recording, media: o.media, clock: o.clock, masters, uploads: upload.received, uploadState: upload.uploadState });
 
   const trackerServer = role === 'hub' ? new Server({
     http: false, udp: false, ws: false, stats: false, interval: 5000,
-    filter: (ih, _p, cb) => cb(published.some((p) => p.file.infohash === ih) ? null : new Error('not a published recording')),
+    filter: (ih, _p, cb) => cb(published.some((p) => p.file.infohash === ih) || upload.knows(ih) ? null : new Error('not a published recording')),
   }) : undefined;
   trackerServer?.on('warning', (e: Error) => log.debug({ err: e.message }, 'recordings tracker warning'));
   trackerServer?.on('error', (e: Error) => log.warn({ err: e.message }, 'recordings tracker error'));
-
-  const trackers = () => (selfUrl ? [`${selfUrl}/recordings/announce`] : []);
 
   async function publish(lessonId: string, room: string): Promise<void> {
     if (published.some((p) => p.file.meta.lessonId === lessonId && p.file.meta.room === room)) return;
@@ -133,7 +141,8 @@ export function createRecordingsApi(o: {
       if (role === 'hub') {
         for (const row of o.recording.store.byState('joined')) if (row.room === row.lessonId) await publish(row.lessonId, row.room);
       } else {
-        await fetchList();
+        await fetchList().catch((e: Error) => log.warn({ err: e.message }, 'recordings catch-up: cannot fetch the hub list'));
+        await upload.tick();
       }
     } catch (e) {
       log.warn({ err: (e as Error).message }, 'recordings catch-up: round failed');
@@ -145,7 +154,7 @@ export function createRecordingsApi(o: {
   let timer: NodeJS.Timeout | undefined;
   o.recording.onJoined(() => void tick());
   return {
-    catalogue, tracker: trackerServer ? { handle: (req, res) => trackerServer.onHttpRequest(req, res, { action: 'announce' }) } : undefined,
+    catalogue, upload, tracker: trackerServer ? { handle: (req, res) => trackerServer.onHttpRequest(req, res, { action: 'announce' }) } : undefined,
     signedList(forBoxId) {
       const host = selfUrl ? new URL(selfUrl).host : '';
       const port = peer.torrentPort;
@@ -162,6 +171,7 @@ export function createRecordingsApi(o: {
       selfUrl = url.replace(/\/$/, '');
       void (async () => {
         for (const p of published) await peer.seed(Buffer.from(p.file.torrent, 'base64'), dirname(p.path), trackers()).catch((e: Error) => log.warn({ err: e.message }, 'cannot seed a published recording'));
+        await upload.start().catch((e: Error) => log.warn({ err: e.message }, 'recording upload could not start'));
       })();
       timer = setInterval(() => void tick(), o.catchupIntervalMs ?? 30_000);
       timer.unref();
@@ -171,6 +181,7 @@ export function createRecordingsApi(o: {
     async close() {
       closed = true;
       if (timer) clearInterval(timer);
+      upload.close();
       await peer.close();
       await new Promise<void>((r) => (trackerServer ? trackerServer.close(() => r()) : r()));
     },

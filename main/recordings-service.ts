@@ -51,7 +51,26 @@ function problemCode(warning: string | null): string | null {
 }
 
 /** The recordings this box holds (its own, and masters fetched from its hub) as the API shows them. */
-export function createRecordingsCatalogue(o: { recording: RecordingServices; media: MediaServices; clock: Clock; masters: () => MasterRecording[] }): RecordingsCatalogue {
+/** A teaching point's own recording held (or being received) by the hub. */
+export interface UploadedRecordingView {
+  infohash: string;
+  bytes: number;
+  fromBoxId: string;
+  fromName: string;
+  meta: MasterMeta;
+  path: string | undefined;
+  progress: number;
+}
+
+export const uploadedRecordingId = (fromBoxId: string, lessonId: string, room: string) => `tp.${safeRoom(fromBoxId)}.${lessonId}.${safeRoom(room)}`;
+
+export function createRecordingsCatalogue(o: {
+  recording: RecordingServices; media: MediaServices; clock: Clock; masters: () => MasterRecording[];
+  /** Hub: teaching points' recordings sent up to it. */
+  uploads?: () => UploadedRecordingView[];
+  /** Teaching point: how each own recording's copy to the hub stands. */
+  uploadState?: (lessonId: string, room: string) => RecordingEntry['upload'];
+}): RecordingsCatalogue {
   const { store } = o.recording;
   const lessonOf = (id: string): Lesson | undefined => o.media.lessons.get(id);
   const ended = (l: Lesson | undefined, now: number) => !l || l.status === 'ended' || now >= Date.parse(l.endsAt);
@@ -88,6 +107,25 @@ export function createRecordingsCatalogue(o: { recording: RecordingServices; med
       mediaUrl: joined && state === 'complete' ? `/api/recordings/${id}/media` : null,
       timelineUrl: `/api/recordings/${id}/timeline`,
       problem: problemCode(row.warning),
+      ...(o.uploadState && state === 'complete' ? { upload: o.uploadState(row.lessonId, row.room) } : {}),
+    };
+  }
+
+  function uploadedEntry(u: UploadedRecordingView): RecordingEntry {
+    const id = uploadedRecordingId(u.fromBoxId, u.meta.lessonId, u.meta.room);
+    const done = u.path !== undefined;
+    return {
+      id, lessonId: u.meta.lessonId, room: u.meta.room, source: 'teaching-point',
+      title: u.meta.title, subject: u.meta.subject, grade: u.meta.grade,
+      startedAt: new Date(u.meta.startedAtMs).toISOString(), endedAt: new Date(u.meta.endedAtMs).toISOString(),
+      durationSeconds: Math.round(u.meta.durationMs / 100) / 10,
+      state: done ? 'complete' : 'fetching',
+      bytes: u.bytes, gaps: [],
+      mediaUrl: done ? `/api/recordings/${id}/media` : null,
+      timelineUrl: `/api/recordings/${id}/timeline`,
+      problem: null,
+      fromBox: { boxId: u.fromBoxId, name: u.fromName },
+      progress: done ? 1 : Math.round(u.progress * 1000) / 1000,
     };
   }
 
@@ -109,7 +147,7 @@ export function createRecordingsCatalogue(o: { recording: RecordingServices; med
 
   function list(): RecordingEntry[] {
     const masters = o.masters();
-    return [...store.all().map((r) => ownEntry(r, masters)), ...masters.map(masterEntry)]
+    return [...store.all().map((r) => ownEntry(r, masters)), ...masters.map(masterEntry), ...(o.uploads?.() ?? []).map(uploadedEntry)]
       .sort((a, b) => b.startedAt.localeCompare(a.startedAt) || a.id.localeCompare(b.id));
   }
 
@@ -126,6 +164,9 @@ export function createRecordingsCatalogue(o: { recording: RecordingServices; med
       if (e.source === 'master') {
         const m = o.masters().find((x) => recordingId('master', x.meta.lessonId, x.meta.room) === id);
         if (m?.path) return m.path;
+      } else if (e.source === 'teaching-point') {
+        const u = o.uploads?.().find((x) => uploadedRecordingId(x.fromBoxId, x.meta.lessonId, x.meta.room) === id);
+        if (u?.path) return u.path;
       } else {
         const row = store.get(e.lessonId, e.room);
         if (row?.joinedFile && e.state === 'complete' && existsSync(row.joinedFile)) return row.joinedFile;

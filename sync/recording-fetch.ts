@@ -102,8 +102,12 @@ export class FilePeer {
   private closed = false;
   /** Bytes received from peers and web seeds per infohash by this instance (duplicates included). */
   readonly received = new Map<string, number>();
+  /** Bytes sent to peers per infohash by this instance (what a seeded file cost the link). */
+  readonly sent = new Map<string, number>();
+  private uploadBps: number;
 
-  constructor(private readonly o: { dir: string; log: Logger; onComplete: (file: ListedFile, path: string) => void; torrentPort?: number; downloadLimitBps?: number }) {
+  constructor(private readonly o: { dir: string; log: Logger; onComplete: (file: ListedFile, path: string) => void; torrentPort?: number; downloadLimitBps?: number; uploadLimitBps?: number }) {
+    this.uploadBps = o.uploadLimitBps ?? -1;
     for (const d of [this.filesDir, this.partialDir]) mkdirSync(d, { recursive: true });
     this.timer = setInterval(() => this.flush(), 1000);
     this.timer.unref();
@@ -122,7 +126,7 @@ export class FilePeer {
   private ensureClient(): WebTorrent {
     if (!this.client) {
       // A private swarm between known boxes: no DHT/LSD/NAT, TCP only (see notes/webtorrent.md).
-      this.client = new WebTorrent({ secure: 0, dht: false, lsd: false, utp: false, natUpnp: false, natPmp: false, webSeeds: true, torrentPort: this.o.torrentPort ?? 0, maxConns: 20, downloadLimit: this.o.downloadLimitBps ?? -1 });
+      this.client = new WebTorrent({ secure: 0, dht: false, lsd: false, utp: false, natUpnp: false, natPmp: false, webSeeds: true, torrentPort: this.o.torrentPort ?? 0, maxConns: 20, downloadLimit: this.o.downloadLimitBps ?? -1, uploadLimit: this.uploadBps });
       this.client.on('error', (e: unknown) => this.o.log.warn({ err: String((e as Error)?.message ?? e) }, 'file peer: torrent client error'));
     }
     return this.client;
@@ -141,25 +145,54 @@ export class FilePeer {
     await new Promise<void>((resolve) => {
       const t = client.add(torrent, { path: dir, announce: trackers, private: true, bitfield: fullBitfield(info.pieces.length), skipVerify: true });
       this.active.set(info.infoHash, { torrent: t, file: undefined, dirty: false, finishing: false, error: null });
+      t.on('wire', (w) => w.on('upload', (n: number) => this.sent.set(info.infoHash, (this.sent.get(info.infoHash) ?? 0) + n)));
       t.on('error', (e: unknown) => this.o.log.warn({ infohash: info.infoHash, err: String((e as Error)?.message ?? e) }, 'file peer: seed error'));
       t.on('ready', () => resolve());
     });
   }
 
+  /** Whether this box seeds that file now. */
+  seeding(infohash: string): boolean {
+    const a = this.active.get(infohash);
+    return a !== undefined && a.file === undefined;
+  }
+
+  /** Stops seeding one file (the file stays); seed() starts it again without re-hashing. */
+  async unseed(infohash: string): Promise<void> {
+    const a = this.active.get(infohash);
+    if (!a || a.file) return;
+    this.active.delete(infohash);
+    await destroyTorrent(a.torrent);
+  }
+
+  /** Dials known peers for a file (the receiving side cannot dial a box behind NAT: this box dials out). */
+  addPeers(infohash: string, peers: string[]): void {
+    const t = this.active.get(infohash)?.torrent;
+    if (!t || (t as unknown as { destroyed?: boolean }).destroyed) return;
+    for (const p of peers) t.addPeer(p);
+  }
+
+  /** Upload rate for the whole client, bytes/s (-1: no limit); takes effect within about a second. */
+  throttleUpload(bps: number): void {
+    if (bps === this.uploadBps) return;
+    this.uploadBps = bps;
+    this.client?.throttleUpload(bps);
+  }
+
   /** Starts fetching every listed file not held yet (idempotent: call it with each fresh list). */
-  async want(files: ListedFile[]): Promise<void> {
+  async want(files: ListedFile[], opts: { strategy?: 'rarest' | 'sequential' } = {}): Promise<void> {
     for (const f of files) {
       if (this.closed) return;
       if (this.heldPath(f) || this.active.has(f.infohash)) continue;
       try {
-        await this.fetch(f);
+        await this.fetch(f, opts.strategy ?? 'rarest');
       } catch (e) {
         this.o.log.warn({ infohash: f.infohash, id: f.id, err: (e as Error).message }, 'file peer: cannot fetch');
       }
     }
   }
 
-  private async fetch(f: ListedFile): Promise<void> {
+  private async fetch(f: ListedFile, strategy: 'rarest' | 'sequential'): Promise<void> {
     const buf = Buffer.from(f.torrent, 'base64');
     const info = await torrentInfo(buf);
     if (info.infoHash !== f.infohash || info.length !== f.bytes || info.files.length !== 1 || info.name !== f.fileName || info.pieceLength !== PIECE_LENGTH) {
@@ -175,7 +208,7 @@ export class FilePeer {
     } catch {
       bitfield = undefined;
     }
-    const t = client.add(buf, { path: dir, announce: f.trackers, urlList: f.webSeeds, strategy: 'rarest', private: true, ...(bitfield ? { bitfield } : {}) });
+    const t = client.add(buf, { path: dir, announce: f.trackers, urlList: f.webSeeds, strategy, private: true, ...(bitfield ? { bitfield } : {}) });
     const a: Active = { torrent: t, file: f, dirty: false, finishing: false, error: null };
     this.active.set(f.infohash, a);
     t.on('verified', () => { a.dirty = true; });

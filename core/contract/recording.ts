@@ -2,8 +2,11 @@
 // GET /api/recordings/<id>/media (Range-capable WebM/Matroska), GET /api/recordings/<id>/timeline (ControlEvent[]).
 // Shared by the daemon, the kiosk's recordings screen and the hub console's recording indicator.
 
-/** 'own': recorded on this box; 'master': the hub's master recording, fetched through the resource sync. */
-export type RecordingSource = 'own' | 'master';
+/**
+ * 'own': recorded on this box; 'master': the hub's master recording, fetched through the resource sync;
+ * 'teaching-point' (hub only): a teaching point's own recording, sent up to the hub (see `fromBox`).
+ */
+export type RecordingSource = 'own' | 'master' | 'teaching-point';
 
 export type RecordingState =
   | 'recording' // segments are being written now
@@ -44,6 +47,12 @@ export interface RecordingEntry {
   problem: string | null;
   /** The lesson's scheduled start (ISO): the origin of the timeline's `at` and of `gaps`, so a player can place events on the media. */
   lessonStartsAt?: string;
+  /** Source 'teaching-point': the box that recorded it. */
+  fromBox?: { boxId: string; name: string };
+  /** While 'fetching': share of the file received and verified, 0..1. */
+  progress?: number;
+  /** Teaching point, source 'own': how its copy up to the hub stands ('paused' while a live lesson or the sync window holds the link). */
+  upload?: { state: 'waiting' | 'paused' | 'sending' | 'done'; reason: string | null };
 }
 
 /** Recording state of the box right now (also in /api/health). */

@@ -110,6 +110,7 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/api/recordings/:id/media', where: 'media', auth: 'media-or-session' },
   { method: 'GET', path: '/api/recordings/:id/timeline', where: 'media', auth: 'media-or-session' },
   { method: 'GET', path: '/api/peer/recordings', where: 'hub', auth: 'peer' },
+  { method: 'POST', path: '/api/peer/recordings/offer', where: 'hub', auth: 'peer', body: 'json' },
   { method: 'GET', path: '/recordings/files/:infohash', where: 'hub', auth: 'none' },
   { method: 'GET', path: '/recordings/announce', where: 'hub', auth: 'none' },
   // Hardware (every box): device roles, PTZ presets, health; the hub relays presets to its teaching points.
@@ -591,7 +592,7 @@ describe('HTTP fuzz: malformed, oversized and wrongly-typed requests against eve
         'GET /api/library/items/:id/thumbnail': 404, 'PUT /api/library/items/:id/pin': 404,
         'GET /catalog/files/:infohash/*': 404, 'GET /api/library/items/:id/files': 404, 'GET /api/library/items/:id/files/*': 404,
         'GET /api/lessons/:id/links': 200, 'GET /api/recordings': 200, 'GET /api/recordings/:id': 404, 'GET /api/recordings/:id/media': 404,
-        'GET /api/recordings/:id/timeline': 404, 'GET /api/peer/recordings': 200, 'GET /recordings/files/:infohash': 404, 'GET /recordings/announce': undefined,
+        'GET /api/recordings/:id/timeline': 404, 'GET /api/peer/recordings': 200, 'POST /api/peer/recordings/offer': undefined, 'GET /recordings/files/:infohash': 404, 'GET /recordings/announce': undefined,
         'GET /announce': 200, 'GET /scrape': 200,
         'POST /whip/:room': hub ? undefined : 404, 'POST /whep/:room': hub ? undefined : 404,
         'DELETE /whip/:room/:session': 404, 'DELETE /whep/:room/:session': 404, 'PATCH /whip/:room/:session': 405, 'PATCH /whep/:room/:session': 405,

@@ -39,6 +39,9 @@ export async function recordingRoutes(app: FastifyInstance, ctx: BoxContext, rec
   if (ctx.role !== 'hub') return;
   // A teaching point asks with its box token; the list is signed with this hub's box key.
   app.get('/api/peer/recordings', { preHandler: requirePeer(ctx) }, async (req) => rec.signedList(req.actor!));
+  // A teaching point offers its own recordings (a list signed with its box key); it then dials this
+  // hub's torrent port, since the hub cannot reach a box behind NAT.
+  app.post('/api/peer/recordings/offer', { preHandler: requirePeer(ctx) }, async (req) => rec.upload.offer(ctx.peers.find(req.actor!), req.body));
   // Web seed: no header auth is possible there; the 160-bit infohash is only in the signed list.
   app.get('/recordings/files/:infohash', async (req, reply) => {
     const path = rec.publishedFile(parseInfohash(req.params));

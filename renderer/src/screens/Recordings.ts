@@ -148,7 +148,9 @@ export const Recordings = defineComponent({
             h('span', { class: 'recording-line' }, [
               h('strong', line(r)),
               h('span', { class: ['chip', r.state === 'complete' ? 'chip-ok' : 'chip-warn'] }, t(`recordings.state.${r.state}` as MessageId)),
-              h('span', { class: 'tile-meta' }, t(r.source === 'master' ? 'recordings.source.master' : 'recordings.source.own')),
+              h('span', { class: 'tile-meta' }, r.source === 'teaching-point'
+                ? t('recordings.source.teachingPoint', { name: r.fromBox?.name ?? r.fromBox?.boxId ?? '' })
+                : t(r.source === 'master' ? 'recordings.source.master' : 'recordings.source.own')),
               r.gaps.some((g) => g.filledBy === null) ? h('span', { class: 'tile-meta' }, t('recordings.hasGaps')) : null,
             ]),
             button(t('recordings.play'), () => go('recordings', r.id), { kind: 'primary', disabled: !r.mediaUrl, testid: `play-${r.id}` }),
