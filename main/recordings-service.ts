@@ -8,6 +8,7 @@ import type { RecordingRow } from '../media/recorder-store.js';
 import type { RecordingServices } from './recording-wiring.js';
 import type { MediaServices } from './media-wiring.js';
 import { recordingGaps, type Span } from './recordings-gaps.js';
+import type { UploadedRecording } from './recordings-upload.js';
 
 /** What a master recording's listing says about it (ListedFile.meta), checked when read. */
 export interface MasterMeta {
@@ -50,17 +51,8 @@ function problemCode(warning: string | null): string | null {
   return m ? m[1]! : 'E_INTERNAL';
 }
 
-/** The recordings this box holds (its own, and masters fetched from its hub) as the API shows them. */
 /** A teaching point's own recording held (or being received) by the hub. */
-export interface UploadedRecordingView {
-  infohash: string;
-  bytes: number;
-  fromBoxId: string;
-  fromName: string;
-  meta: MasterMeta;
-  path: string | undefined;
-  progress: number;
-}
+export type UploadedRecordingView = UploadedRecording;
 
 export const uploadedRecordingId = (fromBoxId: string, lessonId: string, room: string) => `tp.${safeRoom(fromBoxId)}.${lessonId}.${safeRoom(room)}`;
 
@@ -111,38 +103,32 @@ export function createRecordingsCatalogue(o: {
     };
   }
 
-  function uploadedEntry(u: UploadedRecordingView): RecordingEntry {
-    const id = uploadedRecordingId(u.fromBoxId, u.meta.lessonId, u.meta.room);
-    const done = u.path !== undefined;
+  /** A recording fetched from another box (a master from the hub, a teaching point's on the hub). */
+  function fetchedEntry(id: string, source: RecordingEntry['source'], f: { meta: MasterMeta; bytes: number; path: string | undefined }): RecordingEntry {
+    const done = f.path !== undefined;
     return {
-      id, lessonId: u.meta.lessonId, room: u.meta.room, source: 'teaching-point',
-      title: u.meta.title, subject: u.meta.subject, grade: u.meta.grade,
-      startedAt: new Date(u.meta.startedAtMs).toISOString(), endedAt: new Date(u.meta.endedAtMs).toISOString(),
-      durationSeconds: Math.round(u.meta.durationMs / 100) / 10,
+      id, lessonId: f.meta.lessonId, room: f.meta.room, source,
+      title: f.meta.title, subject: f.meta.subject, grade: f.meta.grade,
+      startedAt: new Date(f.meta.startedAtMs).toISOString(), endedAt: new Date(f.meta.endedAtMs).toISOString(),
+      durationSeconds: Math.round(f.meta.durationMs / 100) / 10,
       state: done ? 'complete' : 'fetching',
-      bytes: u.bytes, gaps: [],
+      bytes: f.bytes, gaps: [],
       mediaUrl: done ? `/api/recordings/${id}/media` : null,
       timelineUrl: `/api/recordings/${id}/timeline`,
       problem: null,
+    };
+  }
+
+  function uploadedEntry(u: UploadedRecordingView): RecordingEntry {
+    return {
+      ...fetchedEntry(uploadedRecordingId(u.fromBoxId, u.meta.lessonId, u.meta.room), 'teaching-point', u),
       fromBox: { boxId: u.fromBoxId, name: u.fromName },
-      progress: done ? 1 : Math.round(u.progress * 1000) / 1000,
+      progress: u.path !== undefined ? 1 : Math.round(u.progress * 1000) / 1000,
     };
   }
 
   function masterEntry(m: MasterRecording): RecordingEntry {
-    const id = recordingId('master', m.meta.lessonId, m.meta.room);
-    const done = m.path !== undefined;
-    return {
-      id, lessonId: m.meta.lessonId, room: m.meta.room, source: 'master',
-      title: m.meta.title, subject: m.meta.subject, grade: m.meta.grade,
-      startedAt: new Date(m.meta.startedAtMs).toISOString(), endedAt: new Date(m.meta.endedAtMs).toISOString(),
-      durationSeconds: Math.round(m.meta.durationMs / 100) / 10,
-      state: done ? 'complete' : 'fetching',
-      bytes: m.bytes, gaps: [],
-      mediaUrl: done ? `/api/recordings/${id}/media` : null,
-      timelineUrl: `/api/recordings/${id}/timeline`,
-      problem: null,
-    };
+    return fetchedEntry(recordingId('master', m.meta.lessonId, m.meta.room), 'master', m);
   }
 
   function list(): RecordingEntry[] {
