@@ -15,6 +15,7 @@ import { chooseEvictions, freeBytes, shortfall } from './storage.js';
 import type { SyncPreferences } from './preferences.js';
 import { makeThumbnail } from './thumbnails.js';
 import { superSeed } from './origin-choker.js';
+import { peerOffers, webSeedDecision } from './web-seed-policy.js';
 
 export type BandwidthSettings = Omit<BandwidthInputs, 'linkKbps' | 'lessonActive' | 'minuteOfDay'> & { lanDiscovery: boolean };
 
@@ -47,8 +48,12 @@ interface Active {
   torrent: Torrent;
   mode: 'download' | 'seed';
   item: CatalogItem;
-  webSeeded: boolean;
-  lastProgressAt: number;
+  /** When web seeds joined (null: peers only) and which. */
+  webSeedsSince: number | null;
+  webSeeds: string[];
+  /** Last data from a peer for this torrent (its start counts), and last time a peer held a piece it lacks. */
+  lastPeerDataAt: number;
+  lastOfferAt: number;
   dirty: boolean;
   finishing: boolean;
 }
@@ -62,6 +67,9 @@ export interface SyncStatus {
   torrentPort: number | null;
   bytesDownloadedThisRun: number;
   bytesUploadedThisRun: number;
+  /** Of the bytes downloaded: from other BitTorrent peers, and from web seeds (HTTP). */
+  bytesFromPeersThisRun: number;
+  bytesFromWebSeedsThisRun: number;
   downloads: Array<{ itemId: string; infohash: string; progress: number; peers: number; webSeeded: boolean }>;
   seeding: number;
   waiting: Array<{ infohash: string; code: string | null; message: string | null }>;
@@ -101,6 +109,8 @@ export class SyncEngine {
   private plan: BandwidthPlan = { paused: false, downloadBps: -1, uploadBps: -1, reason: 'open' };
   private downloadedThisRun = 0;
   private uploadedThisRun = 0;
+  private fromPeersThisRun = 0;
+  private fromWebSeedsThisRun = 0;
   /** Last time any peer (not a web seed) sent this box data: web seeds wait while peers deliver. */
   private lastPeerProgressAt = 0;
   private readonly log: Logger;
@@ -130,7 +140,7 @@ export class SyncEngine {
       torrentPort: this.o.torrentPort ?? 0, maxConns: 60,
     });
     this.client.on('error', (e: unknown) => this.log.warn({ err: String((e as Error)?.message ?? e) }, 'torrent client error'));
-    this.flushTimer = setInterval(() => this.flushProgress(), 1000);
+    this.flushTimer = setInterval(() => { this.flushProgress(); this.gateWebSeeds(); }, 1000);
     this.flushTimer.unref();
     this.schedule(0);
   }
@@ -358,13 +368,14 @@ export class SyncEngine {
       const pieces = Math.ceil(item.size / (256 * 1024));
       const bitfield = mode === 'seed' ? fullBitfield(pieces) : row?.bitfield ? new Uint8Array(row.bitfield) : undefined;
       const t = client.add(buf, { path: dir, announce: this.trackers(), strategy: 'rarest', private: true, ...(bitfield ? { bitfield } : {}) });
-      const a: Active = { torrent: t, mode, item, webSeeded: false, lastProgressAt: Date.now(), dirty: false, finishing: false };
+      const now = Date.now();
+      const a: Active = { torrent: t, mode, item, webSeedsSince: null, webSeeds: [], lastPeerDataAt: now, lastOfferAt: now, dirty: false, finishing: false };
       this.active.set(ih, a);
       t.on('wire', (wire) => {
         wire.on('download', (n: number) => {
           this.downloadedThisRun += n;
-          a.lastProgressAt = Date.now();
-          if (wire.type !== 'webSeed') this.lastPeerProgressAt = a.lastProgressAt;
+          if (wire.type === 'webSeed') this.fromWebSeedsThisRun += n;
+          else { this.fromPeersThisRun += n; a.lastPeerDataAt = this.lastPeerProgressAt = Date.now(); }
         });
         wire.on('upload', (n: number) => { this.uploadedThisRun += n; });
       });
@@ -441,16 +452,35 @@ export class SyncEngine {
   }
 
   private webSeedFallback(): void {
-    const wait = this.o.prefs().webSeedFallbackMs;
     for (const [ih, a] of this.active) {
       // A 'done' that slipped by (e.g. the last piece verified during a pause) must still be finished.
       if (a.mode === 'download' && !a.finishing && a.torrent.done) void this.finish(ih);
-      if (a.mode !== 'download' || a.webSeeded || a.finishing) continue;
-      if (Date.now() - a.lastProgressAt < wait || Date.now() - this.lastPeerProgressAt < wait) continue;
-      a.webSeeded = true;
-      const seeds = [...a.item.webSeeds, ...this.sources().map((s) => `${s}/catalog/files/${a.item.infohash}`)];
-      this.log.info({ infohash: a.item.infohash, seeds: seeds.length }, 'no progress from peers: adding web seeds');
-      for (const s of seeds) (a.torrent as unknown as { addWebSeed(u: string): void }).addWebSeed(s);
+    }
+    this.gateWebSeeds();
+  }
+
+  /** Web seeds join a download only while no box can help it, and leave once boxes deliver again (web-seed-policy.ts). */
+  private gateWebSeeds(): void {
+    if (this.closed) return;
+    const waitMs = this.o.prefs().webSeedFallbackMs;
+    const now = Date.now();
+    for (const a of this.active.values()) {
+      const t = a.torrent;
+      if (a.mode !== 'download' || a.finishing || !t.ready || (t as unknown as { destroyed?: boolean }).destroyed) continue;
+      const offersNow = peerOffers(t);
+      if (offersNow) a.lastOfferAt = now;
+      const d = webSeedDecision({ now, waitMs, lastPeerDataAt: a.lastPeerDataAt, lastSwarmDataAt: this.lastPeerProgressAt, lastOfferAt: a.lastOfferAt, offersNow, webSeedsSince: a.webSeedsSince });
+      if (d === 'add') {
+        a.webSeedsSince = now;
+        a.webSeeds = [...new Set([...a.item.webSeeds, ...this.sources().map((s) => `${s}/catalog/files/${a.item.infohash}`)])];
+        this.log.info({ infohash: a.item.infohash, seeds: a.webSeeds.length }, 'no peer can help: adding web seeds');
+        for (const s of a.webSeeds) t.addWebSeed(s);
+      } else if (d === 'remove') {
+        this.log.info({ infohash: a.item.infohash }, 'peers deliver again: web seeds leave');
+        for (const s of a.webSeeds) t.removePeer(s);
+        a.webSeedsSince = null;
+        a.webSeeds = [];
+      }
     }
   }
 
@@ -542,13 +572,14 @@ export class SyncEngine {
   status(): SyncStatus {
     const version = this.store.currentVersion();
     const downloads = [...this.active.values()].filter((a) => a.mode === 'download').map((a) => ({
-      itemId: a.item.id, infohash: a.item.infohash, progress: a.torrent.progress ?? 0, peers: a.torrent.numPeers ?? 0, webSeeded: a.webSeeded,
+      itemId: a.item.id, infohash: a.item.infohash, progress: a.torrent.progress ?? 0, peers: a.torrent.numPeers ?? 0, webSeeded: a.webSeedsSince !== null,
     }));
     const waiting = this.store.allLocal().filter((r) => r.state !== 'complete' && r.errorCode).map((r) => ({ infohash: r.infohash, code: r.errorCode, message: r.errorMessage }));
     return {
       manifestVersion: version, highestVersion: this.store.highestVersion(), lastRefresh: this.lastRefresh, plan: this.plan,
       lessonActive: this.lessonActive, torrentPort: this.client?.torrentPort ?? null,
       bytesDownloadedThisRun: this.downloadedThisRun, bytesUploadedThisRun: this.uploadedThisRun,
+      bytesFromPeersThisRun: this.fromPeersThisRun, bytesFromWebSeedsThisRun: this.fromWebSeedsThisRun,
       downloads, seeding: [...this.active.values()].filter((a) => a.mode === 'seed').length, waiting, usedBytes: this.store.usedBytes(),
     };
   }

@@ -7,6 +7,9 @@ declare module 'webtorrent' {
     remoteAddress?: string;
     uploaded: number;
     downloaded: number;
+    destroyed?: boolean;
+    /** What the remote side says it holds. */
+    peerPieces: { get(i: number): boolean };
   }
   export interface TorrentFile {
     name: string;
@@ -33,6 +36,9 @@ declare module 'webtorrent' {
     torrentFile: Uint8Array;
     wires: Wire[];
     addPeer(addr: string): boolean;
+    addWebSeed(url: string): void;
+    /** Disconnects a peer or web seed (a web seed's id is its URL). */
+    removePeer(id: string): void;
     pause(): void;
     resume(): void;
     destroy(opts?: { destroyStore?: boolean }, cb?: (err?: Error | null) => void): void;
