@@ -36,6 +36,8 @@ export class EgressPeer {
   private readonly video = new RtpRewriter(90_000);
   private readonly audio = new RtpRewriter(48_000);
   private currentLayer: string | undefined;
+  /** The layer this peer would take, seen while its transport was not up yet. */
+  private targetBeforeReady: string | undefined;
   private closed = false;
   wantedLayer: string | undefined;
   videoMime: string | undefined;
@@ -77,6 +79,9 @@ export class EgressPeer {
   /** Binds the negotiated senders; call after the offer/answer exchange. */
   bind(): void {
     for (const t of this.pc.getTransceivers()) {
+      // werift books every sent packet for a transport-cc estimate; the box never negotiates
+      // transport-cc and nothing reads the estimate, so that per-packet work is skipped.
+      (t.sender.senderBWE as { rtpPacketSent: (info: unknown) => void }).rtpPacketSent = () => undefined;
       if (t.kind === 'video' && !this.videoSender) {
         this.videoSender = t.sender;
         this.videoMime = t.codecs[0]?.mimeType.toLowerCase();
@@ -84,6 +89,11 @@ export class EgressPeer {
         t.sender.onPictureLossIndication.subscribe(() => {
           this.plisReceived++;
           this.onKeyframeNeeded(this.currentLayer);
+        });
+        // DTLS and SRTP are up (werift drops what is sent before): the keyframe asked for at the join
+        // has usually gone by then, so ask again, or the picture waits for the next periodic keyframe.
+        t.sender.onReady.subscribe(() => {
+          if (!this.closed) this.onKeyframeNeeded(this.currentLayer ?? this.targetBeforeReady);
         });
       } else if (t.kind === 'audio' && !this.audioSender) {
         this.audioSender = t.sender;
@@ -158,6 +168,11 @@ export class EgressPeer {
       }
     }
     const target = this.ladder ? this.ladderTarget : this.wantedLayer !== undefined || !rates || available.length < 2 ? chooseLayer(available, this.wantedLayer) : this.autoLayer(available, rates);
+    if (this.videoSender.dtlsTransport?.state !== 'connected') {
+      // Nothing can reach the peer yet: do not start on a keyframe it would never get.
+      this.targetBeforeReady = target;
+      return;
+    }
     if (target !== undefined && target !== this.currentLayer && layer === target) {
       // Switch (or start) only on a keyframe of the new layer; until then the old layer goes on.
       if (keyframe) this.currentLayer = target;

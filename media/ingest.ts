@@ -30,8 +30,14 @@ export interface SourceStats {
 
 export interface IngestOptions {
   remb: RembLimits;
-  /** Minimum time between two keyframe requests for one layer. */
+  /** Minimum time between two keyframe requests for one layer while the last one is unanswered. */
   pliIntervalMs: number;
+  /**
+   * Minimum time between two requests once the last one was answered by a keyframe (a subscriber that
+   * joined and then connected needs a second keyframe: the first one reached it before its SRTP was up).
+   * Chromium ignores a keyframe request within 300 ms of the previous one, so less than that is wasted.
+   */
+  pliAnsweredGapMs?: number;
   /** Told of every keyframe request sent (the box's PLI counter). */
   onPli?: () => void;
 }
@@ -45,7 +51,13 @@ export class IngestPeer implements MediaSource {
   private videoTransceiver: RTCRtpTransceiver | undefined;
   private readonly layerSsrc = new Map<string, number>();
   private readonly lastPli = new Map<string, number>();
+  /** Layers whose last keyframe request has been answered by a keyframe. */
+  private readonly answered = new Set<string>();
+  /** Requests held back by the rate limit: sent when it allows, dropped if a keyframe comes first. */
+  private readonly deferredPli = new Map<string, NodeJS.Timeout>();
   private readonly pendingPli = new Set<string>();
+  /** Asked for every layer before any video came: asked again when the first does. */
+  private pendingAll = false;
   private readonly rate: ReceiveRateEstimator;
   private readonly layerBytes = new Map<string, number>();
   private layerWindowStart = Date.now();
@@ -91,16 +103,19 @@ export class IngestPeer implements MediaSource {
       }
       this.rate.onPacket(pkt.header.ssrc, pkt.header.sequenceNumber, pkt.payload.length + 12);
       this.layerBytes.set(layer, (this.layerBytes.get(layer) ?? 0) + pkt.payload.length + 12);
-      if (this.layerSsrc.get(layer) !== pkt.header.ssrc) {
-        this.layerSsrc.set(layer, pkt.header.ssrc);
-        this.pendingPli.delete(layer);
-      }
+      // A request made before the layer's SSRC was known is sent now (it stays asked: the join's request).
+      if (this.layerSsrc.get(layer) !== pkt.header.ssrc) this.layerSsrc.set(layer, pkt.header.ssrc);
       if (pkt.header.payloadType !== this.videoPt) {
         // The sender may switch between negotiated codecs (a relay whose hub room changed publisher).
         this.videoPt = pkt.header.payloadType;
         this.videoMime = t.codecs.find((c) => c.payloadType === this.videoPt)?.mimeType.toLowerCase();
       }
       const key = this.videoMime ? isKeyframe(this.videoMime, pkt.payload) : false;
+      if (key) this.keyframeArrived(layer);
+      if (this.pendingAll) {
+        this.pendingAll = false;
+        this.pendingPli.add(layer);
+      }
       if (this.pendingPli.has(layer)) {
         this.pendingPli.delete(layer);
         this.requestKeyframe(layer);
@@ -109,11 +124,16 @@ export class IngestPeer implements MediaSource {
     });
   }
 
-  /** Asks the sender for a keyframe of one layer (all when omitted), at most once per pliIntervalMs. */
+  /**
+   * Asks the sender for a keyframe of one layer (all when omitted). Rate-limited per layer: at most one
+   * per pliIntervalMs while the last is unanswered, one per pliAnsweredGapMs once a keyframe answered it;
+   * a request inside the limit is sent when the limit ends, unless a keyframe arrives first.
+   */
   requestKeyframe(layer?: string): void {
     if (this.closed) return;
     const receiver = this.videoTransceiver?.receiver;
     const targets = layer === undefined ? [...this.layerSsrc.keys()] : [layer];
+    if (targets.length === 0) this.pendingAll = true;
     for (const l of targets) {
       const ssrc = this.layerSsrc.get(l);
       if (ssrc === undefined || !receiver) {
@@ -121,8 +141,22 @@ export class IngestPeer implements MediaSource {
         continue;
       }
       const now = Date.now();
-      if (now - (this.lastPli.get(l) ?? 0) < this.o.pliIntervalMs) continue;
+      const last = this.lastPli.get(l);
+      const gap = this.answered.has(l) ? (this.o.pliAnsweredGapMs ?? this.o.pliIntervalMs) : this.o.pliIntervalMs;
+      if (last !== undefined && now - last < gap) {
+        if (!this.deferredPli.has(l)) {
+          const t = setTimeout(() => {
+            this.deferredPli.delete(l);
+            this.requestKeyframe(l);
+          }, last + gap - now);
+          t.unref();
+          this.deferredPli.set(l, t);
+        }
+        continue;
+      }
+      this.cancelDeferred(l);
       this.lastPli.set(l, now);
+      this.answered.delete(l);
       // Sent directly, with sender SSRC 1 as Chromium does for receive-only streams: werift routes a
       // PLI by its sender SSRC first, and a werift peer knows ours as one of its receivers, so the PLI
       // would never reach the sender it is meant for.
@@ -131,6 +165,18 @@ export class IngestPeer implements MediaSource {
       this.o.onPli?.();
       receiver.dtlsTransport.sendRtcp([pli]).catch(() => undefined);
     }
+  }
+
+  private keyframeArrived(layer: string): void {
+    this.answered.add(layer);
+    this.cancelDeferred(layer); // the held-back request wanted a keyframe after it: this one serves
+  }
+
+  private cancelDeferred(layer: string): void {
+    const t = this.deferredPli.get(layer);
+    if (t === undefined) return;
+    clearTimeout(t);
+    this.deferredPli.delete(layer);
   }
 
   /** Measured bitrate of each simulcast layer over the last second. */
@@ -160,6 +206,8 @@ export class IngestPeer implements MediaSource {
     this.closed = true;
     this.sink = undefined;
     clearInterval(this.rembTimer);
+    for (const t of this.deferredPli.values()) clearTimeout(t);
+    this.deferredPli.clear();
     await this.pc.close();
   }
 }

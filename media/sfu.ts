@@ -95,7 +95,9 @@ export class Sfu {
   }
 
   newIngest(pc: RTCPeerConnection): IngestPeer {
-    return new IngestPeer(pc, { remb: this.o.remb, pliIntervalMs: this.o.pliIntervalMs, onPli: () => this.plisSent++ });
+    return new IngestPeer(pc, {
+      remb: this.o.remb, pliIntervalMs: this.o.pliIntervalMs, pliAnsweredGapMs: Math.min(350, this.o.pliIntervalMs), onPli: () => this.plisSent++,
+    });
   }
 
   /** Installs a source in a room, closing the one it replaces (a publisher that came back wins). */
