@@ -2,30 +2,24 @@
 // for part of the lesson; when the lesson ends the hub's master recording reaches it through a
 // signed list + private torrent, is verified and listed as 'master', and the teaching point's own
 // recording shows its gap, filled by the master.
-import { describe, it, expect, afterAll } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
-import { startDemoCamera, type DemoCamera } from '../../main/demo-camera.js';
+import { startDemoCamera } from '../../main/demo-camera.js';
 import { silentLogger } from '../../core/log.js';
 import { generateKeyPair } from '../../core/signing.js';
 import type { RecordingEntry, RecordingStatus } from '../../core/contract/recording.js';
-import { pinSession, startTestBox, tempDir, type TestBox } from '../support/boxes.js';
+import { pinSession, startTestBox } from '../support/boxes.js';
 import { waitFor } from '../support/daemon.js';
 import { createLesson, fastMedia, mediaToken } from '../support/live-boxes.js';
 import { ffprobe, recRow, segRows } from '../support/recording.js';
+import { recordingFixture } from '../support/recording-fixture.js';
 
 const start = { media: fastMedia, recording: { segmentSeconds: 4, catchupIntervalMs: 1000 } };
 const camOpts = { width: 320, height: 240, fps: 15, kbps: 300 };
 
 describe('recording catch-up on a teaching point', () => {
-  const dir = tempDir('box-rec-catchup-');
+  const { dir, boxes, cams } = recordingFixture('box-rec-catchup-');
   const county = generateKeyPair();
-  const boxes: TestBox[] = [];
-  const cams: DemoCamera[] = [];
-  afterAll(async () => {
-    for (const c of cams.reverse()) await c.close();
-    for (const b of boxes.reverse()) await b.close();
-    dir.remove();
-  });
 
   it('records both rooms on the teaching point, and an offline stretch ends up filled by the master', async () => {
     const hub = await startTestBox({ county, dataDir: join(dir.path, 'hub'), draft: { role: 'hub', schoolId: 'hub-school', name: '中心校' }, start });

@@ -1,27 +1,21 @@
 // A recording made of several runs (the box restarted mid-lesson) and then stopped early (recording
 // turned off in the settings) is still joined into one playable file when the lesson ends.
-import { describe, it, expect, afterAll } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
-import { startDemoCamera, type DemoCamera } from '../../main/demo-camera.js';
+import { startDemoCamera } from '../../main/demo-camera.js';
 import { silentLogger } from '../../core/log.js';
 import { generateKeyPair } from '../../core/signing.js';
-import { pinSession, startTestBox, tempDir, type TestBox } from '../support/boxes.js';
+import { pinSession, startTestBox } from '../support/boxes.js';
 import { waitFor } from '../support/daemon.js';
 import { createLesson, fastMedia } from '../support/live-boxes.js';
 import { ffprobe, recRow, segRows } from '../support/recording.js';
+import { recordingFixture } from '../support/recording-fixture.js';
 
 const start = { media: fastMedia, recording: { segmentSeconds: 4 } };
 const camOpts = { width: 320, height: 240, fps: 15, kbps: 300 };
 
 describe('joining a recording that was stopped early', () => {
-  const dir = tempDir('box-rec-stopjoin-');
-  const boxes: TestBox[] = [];
-  const cams: DemoCamera[] = [];
-  afterAll(async () => {
-    for (const c of cams.reverse()) await c.close();
-    for (const b of boxes.reverse()) await b.close();
-    dir.remove();
-  });
+  const { dir, boxes, cams } = recordingFixture('box-rec-stopjoin-');
 
   it('joins every run of a restarted, then stopped, recording at lesson end', async () => {
     const county = generateKeyPair();
