@@ -372,6 +372,10 @@ export class SyncEngine {
       const a: Active = { torrent: t, mode, item, webSeedsSince: null, webSeeds: [], lastPeerDataAt: now, lastOfferAt: now, dirty: false, finishing: false };
       this.active.set(ih, a);
       t.on('wire', (wire) => {
+        // webtorrent 3.0.21 never refuses a connection to itself (peer.js compares the handshake with swarm.peerId,
+        // which a torrent lacks) and a hub or seed announces to its own tracker: drop that wire once webtorrent has
+        // set it up. On the origin such a wire took pieces the super-seeder then held back from real boxes for 15 s.
+        if (wire.peerId === client.peerId) { setImmediate(() => wire.destroy()); return; }
         wire.on('download', (n: number) => {
           this.downloadedThisRun += n;
           if (wire.type === 'webSeed') this.fromWebSeedsThisRun += n;
@@ -381,7 +385,7 @@ export class SyncEngine {
       });
       t.on('verified', () => { a.dirty = true; });
       if (mode === 'seed' && this.o.superSeed) {
-        const stop = superSeed(t);
+        const stop = superSeed(t, { selfPeerId: client.peerId });
         t.once('close', stop);
       }
       t.on('error', (e: unknown) => this.onTorrentError(ih, t, e));

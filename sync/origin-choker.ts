@@ -18,6 +18,10 @@ export interface SuperSeedOptions {
   /** A piece announced to a peer that did not ask for it within this long goes to others. */
   staleMs?: number;
   tickMs?: number;
+  /** After a peer leaves, pieces no connected peer holds this much later are the origin's to send again. */
+  rejoinMs?: number;
+  /** This client's peer id: a connection to itself is never a box to send pieces to. */
+  selfPeerId?: string;
 }
 
 /**
@@ -31,6 +35,8 @@ export function superSeed(torrent: Torrent, o: SuperSeedOptions = {}): () => voi
   const perPeer = o.perPeer ?? 4;
   const starveMs = o.starveMs ?? 30_000;
   const staleMs = o.staleMs ?? 15_000;
+  const rejoinMs = o.rejoinMs ?? 15_000;
+  const sweeps = new Set<NodeJS.Timeout>();
   const wires = new Map<SeedWire, { revealed: Set<number>; lastProgress: number; have: (i: number) => void }>();
   /** Piece → when it was last announced to, or asked for by, some peer. */
   const outAt = new Map<number, number>();
@@ -73,6 +79,7 @@ export function superSeed(torrent: Torrent, o: SuperSeedOptions = {}): () => voi
 
   const onWire = (wire: Wire) => {
     const w = wire as SeedWire;
+    if (w.destroyed || (o.selfPeerId !== undefined && w.peerId === o.selfPeerId)) return;
     const have = w.have.bind(w);
     const haveNone = w.haveNone.bind(w);
     const bitfield = w.bitfield.bind(w);
@@ -95,6 +102,15 @@ export function superSeed(torrent: Torrent, o: SuperSeedOptions = {}): () => voi
       wires.delete(w);
       // A box that left (killed, disk full) before holding a piece it asked for: the piece is unsent again.
       for (const i of asked) if (!w.peerPieces.get(i) && !heldElsewhere(i, w)) { sent.delete(i); outAt.delete(i); }
+      // So is a piece it held that no connected box holds once it had time to come back (a box rejoins as a seeder
+      // when an item completes): a box that comes later gets it from the origin at full speed, not by the starved
+      // trickle of one piece per starveMs.
+      const sweep = setTimeout(() => {
+        sweeps.delete(sweep);
+        for (const i of sent) if (!heldElsewhere(i, w)) sent.delete(i);
+      }, rejoinMs);
+      sweep.unref();
+      sweeps.add(sweep);
     });
     setTimeout(() => topUp(w), 0);
   };
@@ -103,6 +119,7 @@ export function superSeed(torrent: Torrent, o: SuperSeedOptions = {}): () => voi
   timer.unref();
   return () => {
     clearInterval(timer);
+    for (const t of sweeps) clearTimeout(t);
     torrent.removeListener('wire', onWire);
   };
 }

@@ -10,6 +10,7 @@ declare module 'webtorrent' {
     destroyed?: boolean;
     /** What the remote side says it holds. */
     peerPieces: { get(i: number): boolean };
+    destroy(): void;
   }
   export interface TorrentFile {
     name: string;
@@ -72,6 +73,8 @@ declare module 'webtorrent' {
     constructor(opts?: ClientOptions);
     torrents: Torrent[];
     torrentPort: number;
+    /** This client's peer id (hex), sent in every handshake. */
+    peerId: string;
     address(): { address: string; port: number } | null;
     add(torrentId: Uint8Array | string, opts?: AddOptions, onTorrent?: (t: Torrent) => void): Torrent;
     seed(input: string | string[], opts?: Record<string, unknown>, onTorrent?: (t: Torrent) => void): Torrent;
