@@ -64,6 +64,48 @@ function ftsQuery(q: string): string | null {
   return terms.map((t) => `"${t.replaceAll('"', '""')}"`).join(' AND ');
 }
 
+// Tokens of the held-items pair index (migration 7 builds the same ones in SQL for its triggers; change both
+// together): for each character but the last, the pair it starts (hex of its UTF-8 bytes) and the character
+// itself ('x' + hex), ASCII-lowercased as LIKE compares.
+const hexOf = (s: string) => Buffer.from(s, 'utf8').toString('hex');
+const asciiLower = (s: string) => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+const charHex = new Map<string, string>();
+function hexOfChar(c: string): string {
+  let h = charHex.get(c);
+  if (h === undefined) {
+    h = hexOf(c);
+    if (charHex.size < 65_536) charHex.set(c, h);
+  }
+  return h;
+}
+
+/**
+ * An item's tokens: its columns joined and ended by U+001F (so the last character of each is in a pair too).
+ * Repeats are left in (the index keeps one): intake runs this for every held item, so it stays cheap.
+ */
+function itemPairs(title: string, unit: string, tags: string, subject: string): string {
+  let out = '';
+  let prev: string | null = null;
+  for (const c of `${title}\u001f${unit}\u001f${tags}\u001f${subject}\u001f`) {
+    const h = hexOfChar(c >= 'A' && c <= 'Z' ? c.toLowerCase() : c);
+    if (prev !== null) out += `${prev}${h} x${prev} `;
+    prev = h;
+  }
+  return out;
+}
+
+// Every item LIKE matches has all of these tokens (each term's pairs, or its one character), so the index
+// finds a superset of the matches and LIKE then decides.
+function pairsQuery(terms: string[]): string {
+  const tokens = new Set<string>();
+  for (const term of terms) {
+    const chars = [...asciiLower(term)];
+    if (chars.length === 1) tokens.add(`x${hexOf(chars[0]!)}`);
+    for (let i = 0; i + 1 < chars.length; i++) tokens.add(hexOf(chars[i]! + chars[i + 1]!));
+  }
+  return [...tokens].join(' AND ');
+}
+
 function likePattern(term: string): string {
   return `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
@@ -73,6 +115,8 @@ export class CatalogStore {
   private readonly s;
 
   constructor(private readonly db: Db, private readonly clock: Clock, private readonly log: Logger) {
+    // Intake rebuilds the held-items pair index through this (the triggers of migration 7 do one item in SQL).
+    db.function('library_item_pairs', { deterministic: true }, (title, unit, tags, subject) => itemPairs(String(title), String(unit), String(tags), String(subject)));
     // Items arrive in manifest order and are re-inserted in browse order, so that rowid order is browse order
     // (grade, subject, unit, title): search pages then come straight off the FTS index without a sort.
     db.exec(`CREATE TEMP TABLE IF NOT EXISTS catalog_stage (id TEXT, infohash TEXT, title TEXT, subject TEXT, grade INTEGER, edition TEXT,
@@ -102,6 +146,8 @@ export class CatalogStore {
       usedBytes: db.prepare(`SELECT COALESCE(SUM(size), 0) AS n FROM sync_local`),
       putTorrent: db.prepare('INSERT INTO sync_torrents (infohash, torrent) VALUES (?, ?) ON CONFLICT(infohash) DO UPDATE SET torrent = excluded.torrent'),
       torrent: db.prepare('SELECT torrent FROM sync_torrents WHERE infohash = ?'),
+      libraryPage: db.prepare(`SELECT c.rowid, c.*, l.completed_at, l.pinned FROM catalog_items c JOIN sync_local l ON l.infohash = c.infohash
+        WHERE c.rowid IN (SELECT value FROM json_each(?))`),
     };
   }
 
@@ -139,7 +185,16 @@ export class CatalogStore {
           FROM temp.catalog_stage ORDER BY grade, subject, unit, title, id;
         DELETE FROM temp.catalog_stage;
         INSERT INTO library_fts (rowid, item_id, title, unit, tags, subject)
-          SELECT rowid, id, title, unit, (SELECT COALESCE(group_concat(value, ' '), '') FROM json_each(tags)), subject FROM catalog_items;`);
+          SELECT rowid, id, title, unit, (SELECT COALESCE(group_concat(value, ' '), '') FROM json_each(tags)), subject FROM catalog_items;
+        -- New rowids: the held-items search indexes (migration 7) are rebuilt too; their triggers follow sync_local only.
+        INSERT INTO library_held_fts (library_held_fts) VALUES ('delete-all');
+        INSERT INTO library_held_pairs (library_held_pairs) VALUES ('delete-all');
+        INSERT INTO library_held_fts (rowid, title, unit, tags, subject)
+          SELECT c.rowid, c.title, c.unit, (SELECT COALESCE(group_concat(value, ' '), '') FROM json_each(c.tags)), c.subject FROM catalog_items c
+          WHERE EXISTS (SELECT 1 FROM sync_local l WHERE l.infohash = c.infohash AND l.state = 'complete');
+        INSERT INTO library_held_pairs (rowid, pairs)
+          SELECT c.rowid, library_item_pairs(c.title, c.unit, c.tags, c.subject) FROM catalog_items c
+          WHERE EXISTS (SELECT 1 FROM sync_local l WHERE l.infohash = c.infohash AND l.state = 'complete');`);
     })());
   }
 
@@ -212,45 +267,54 @@ export class CatalogStore {
 
   /**
    * Items whose files are complete and verified on this box, with filters for browsing. Pages come in rowid
-   * order, which is browse order (see the constructor): the FTS index and the browse index serve it without
-   * sorting the matches, and matches are counted only up to COUNT_AHEAD past the page.
+   * order, which is browse order (see the constructor). A search reads only the indexes of held items
+   * (migration 7): terms all ≥ 3 characters through the trigram index; otherwise the character-pair index
+   * finds the candidates and LIKE decides, as before. One pass collects the matching rowids up to
+   * COUNT_AHEAD past the page, which gives both the page and the total (exact, or "more than").
    */
   library(f: { q?: string; grade?: number; subject?: string; unit?: string; kind?: string; limit: number; offset: number }): LibraryPage {
     const where: string[] = [];
     const args: unknown[] = [];
-    let from = 'catalog_items c JOIN sync_local l ON l.infohash = c.infohash';
+    let from = 'catalog_items c';
     let order = 'c.grade, c.subject, c.unit, c.rowid';
-    if (f.q && f.q.trim()) {
-      const fts = ftsQuery(f.q);
+    const q = f.q?.trim();
+    if (q) {
+      const fts = ftsQuery(q);
+      // LIKE stops at a NUL in the pattern: such a query keeps the plain scan rather than the pair index.
+      const index = fts ? 'library_held_fts' : q.includes('\0') ? null : 'library_held_pairs';
+      from = index ? `${index} s JOIN catalog_items c ON c.rowid = s.rowid` : 'catalog_items c';
+      order = index ? 's.rowid' : 'c.rowid';
+      if (index) where.push(`${index} MATCH ?`);
       if (fts) {
-        from = 'library_fts f JOIN catalog_items c ON c.rowid = f.rowid JOIN sync_local l ON l.infohash = c.infohash';
-        order = 'f.rowid';
-        where.push('library_fts MATCH ?');
         args.push(fts);
       } else {
-        order = 'c.rowid';
-        for (const term of f.q.trim().split(/\s+/)) {
+        const terms = q.split(/\s+/);
+        if (index) args.push(pairsQuery(terms));
+        for (const term of terms) {
           where.push(`(c.title LIKE ? ESCAPE '\\' OR c.unit LIKE ? ESCAPE '\\' OR c.tags LIKE ? ESCAPE '\\' OR c.subject LIKE ? ESCAPE '\\')`);
           const p = likePattern(term);
           args.push(p, p, p, p);
         }
       }
     }
+    // The held indexes already hold only complete items; the join still checks, and the page needs its columns.
+    from += ' JOIN sync_local l ON l.infohash = c.infohash';
     where.push(`l.state = 'complete'`);
     if (f.grade !== undefined) { where.push('c.grade = ?'); args.push(f.grade); }
     if (f.subject) { where.push('c.subject = ?'); args.push(f.subject); }
     if (f.unit) { where.push('c.unit = ?'); args.push(f.unit); }
     if (f.kind) { where.push('c.kind = ?'); args.push(f.kind); }
-    const sql = `FROM ${from} WHERE ${where.join(' AND ')}`;
+    const cap = f.offset + f.limit + COUNT_AHEAD;
     return timed(this.log, 'sync.library', () => {
-      const rows = this.db.prepare(`SELECT c.*, l.completed_at, l.pinned ${sql} ORDER BY ${order} LIMIT ? OFFSET ?`)
-        .all(...args, f.limit, f.offset) as Array<ItemRow & { completed_at: number; pinned: number }>;
-      const items = rows.map((r) => ({ ...toItem(r), completedAt: r.completed_at, pinned: r.pinned === 1 }));
-      // A short page (that is not past the end) already tells the exact total.
-      if (rows.length < f.limit && (rows.length > 0 || f.offset === 0)) return { items, total: f.offset + rows.length, totalExact: true };
-      const cap = f.offset + f.limit + COUNT_AHEAD;
-      const n = (this.db.prepare(`SELECT COUNT(*) AS n FROM (SELECT 1 ${sql} LIMIT ?)`).get(...args, cap) as { n: number }).n;
-      return { items, total: n, totalExact: n < cap };
+      const rowids = this.db.prepare(`SELECT c.rowid FROM ${from} WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ?`)
+        .pluck().all(...args, cap) as number[];
+      const pageIds = rowids.slice(f.offset, f.offset + f.limit);
+      const byRowid = new Map<number, ItemRow & { rowid: number; completed_at: number; pinned: number }>();
+      if (pageIds.length > 0) {
+        for (const r of this.s.libraryPage.all(JSON.stringify(pageIds)) as Array<ItemRow & { rowid: number; completed_at: number; pinned: number }>) byRowid.set(r.rowid, r);
+      }
+      const items = pageIds.map((id) => byRowid.get(id)!).map((r) => ({ ...toItem(r), completedAt: r.completed_at, pinned: r.pinned === 1 }));
+      return { items, total: rowids.length, totalExact: rowids.length < cap };
     });
   }
 

@@ -228,4 +228,62 @@ export const migrations: Migration[] = [
       ALTER TABLE catalog_items ADD COLUMN file_count INTEGER;
     `,
   },
+  {
+    version: 7,
+    name: 'sync: library search indexes over held items only (trigram, and character pairs for 1–2 character queries)',
+    sql: heldSearchIndexes(),
+  },
+
 ];
+
+/**
+ * Library search looks only at items held on this box (sync_local state 'complete'), so it gets its own two
+ * indexes holding just those: searching the whole catalogue's index made a query walk every catalogue match
+ * to find the few held ones. Triggers on sync_local keep them in step as items complete or leave (pure SQL,
+ * so a write from any connection keeps them right); whoever rewrites catalog_items rebuilds them, as it does
+ * library_fts (CatalogStore.acceptManifest: per-row triggers there made a 100,000-item intake 5× slower).
+ *  - library_held_fts: what library_fts indexes (trigram), for queries whose terms are all ≥ 3 characters.
+ *  - library_held_pairs: every pair of adjacent characters, and every character, of title, unit, tags (as
+ *    stored, JSON) and subject, ASCII-lowercased as LIKE compares: a pair is the hex of its UTF-8 bytes, a
+ *    character 'x' and its hex (ASCII tokens). The columns are joined and ended by U+001F. A filter only: the
+ *    query still checks LIKE on what it finds. sync/catalog-store.ts builds the same tokens (itemPairs at
+ *    intake, pairsQuery for a query); change both together.
+ * Both are contentless (rowid = catalog_items.rowid) and allow DELETE by rowid.
+ */
+function heldSearchIndexes(): string {
+  const tags = (c: string) => `(SELECT COALESCE(group_concat(value, ' '), '') FROM json_each(${c}.tags))`;
+  // Tokens for each position but the last (the closing U+001F): json_each over length(s) zeros gives them.
+  const pairs = (c: string) => {
+    // Each column up to a NUL, as far as LIKE and length() look (a NUL in the title would hide the other columns).
+    const col = (name: string) => `substr(${c}.${name}, 1, length(${c}.${name}))`;
+    const s = `lower(${col('title')} || char(31) || ${col('unit')} || char(31) || ${col('tags')} || char(31) || ${col('subject')} || char(31))`;
+    return `(SELECT group_concat(hex(substr(x.s, p.key + 1, 2)) || ' x' || hex(substr(x.s, p.key + 1, 1)), ' ') FROM (SELECT ${s} AS s) x,
+      json_each('[' || substr(replace(hex(zeroblob(length(x.s))), '00', ',0'), 2) || ']') p WHERE p.key < length(x.s) - 1)`;
+  };
+  const dropRowids = (rowids: string) => `
+      DELETE FROM library_held_fts WHERE rowid IN (${rowids});
+      DELETE FROM library_held_pairs WHERE rowid IN (${rowids});`;
+  // Drops first: a rowid inserted twice into a contentless table would keep the old tokens too.
+  const addWhere = (where: string) => `${dropRowids(`SELECT c.rowid FROM catalog_items c WHERE ${where}`)}
+      INSERT INTO library_held_fts (rowid, title, unit, tags, subject) SELECT c.rowid, c.title, c.unit, ${tags('c')}, c.subject FROM catalog_items c WHERE ${where};
+      INSERT INTO library_held_pairs (rowid, pairs) SELECT c.rowid, ${pairs('c')} FROM catalog_items c WHERE ${where};`;
+  return `
+      CREATE VIRTUAL TABLE library_held_fts USING fts5(title, unit, tags, subject, tokenize = 'trigram', content = '', contentless_delete = 1);
+      CREATE VIRTUAL TABLE library_held_pairs USING fts5(pairs, content = '', contentless_delete = 1, detail = 'none');
+      CREATE TRIGGER library_held_local_insert AFTER INSERT ON sync_local WHEN new.state = 'complete' BEGIN
+        ${addWhere('c.infohash = new.infohash')}
+      END;
+      CREATE TRIGGER library_held_local_delete AFTER DELETE ON sync_local WHEN old.state = 'complete' BEGIN
+        ${dropRowids('SELECT rowid FROM catalog_items WHERE infohash = old.infohash')}
+      END;
+      CREATE TRIGGER library_held_local_leave AFTER UPDATE OF state, infohash ON sync_local
+        WHEN old.state = 'complete' AND NOT (new.state = 'complete' AND new.infohash = old.infohash) BEGIN
+        ${dropRowids('SELECT rowid FROM catalog_items WHERE infohash = old.infohash')}
+      END;
+      CREATE TRIGGER library_held_local_enter AFTER UPDATE OF state, infohash ON sync_local
+        WHEN new.state = 'complete' AND NOT (old.state = 'complete' AND new.infohash = old.infohash) BEGIN
+        ${addWhere('c.infohash = new.infohash')}
+      END;
+      ${addWhere(`EXISTS (SELECT 1 FROM sync_local l WHERE l.infohash = c.infohash AND l.state = 'complete')`)}
+  `;
+}
