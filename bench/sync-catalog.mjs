@@ -54,7 +54,7 @@ try {
       const before = process.memoryUsage().rss;
       const t = performance.now();
       const raw = readFileSync(${JSON.stringify(file)});
-      store.acceptManifest(checkManifest(raw, { publisherKeys: [${JSON.stringify(publisher.publicKey)}], clock: systemClock, toleranceMs: 0, highestVersion: 0 }), raw, null);
+      store.acceptManifest(checkManifest(raw, { publisherKeys: [${JSON.stringify(publisher.publicKey)}], clock: systemClock, toleranceMs: 0, highestVersion: 0 }), 'accepted/manifest-v1.json', null);
       console.log(JSON.stringify({ ms: performance.now() - t, beforeMb: before / 1048576, peakMb: process.resourceUsage().maxRSS / 1024 }));`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(r.stderr);
@@ -68,7 +68,7 @@ try {
   const manifest = checkManifest(raw, { publisherKeys: [publisher.publicKey], clock: systemClock, toleranceMs: 0, highestVersion: 0 });
   const verifyMs = performance.now() - t1;
   const t2 = performance.now();
-  store.acceptManifest(manifest, raw, null);
+  store.acceptManifest(manifest, 'accepted/manifest-v1.json', null);
   const acceptMs = performance.now() - t2;
   const t3 = performance.now();
   db.transaction(() => { for (const it of items) { store.startLocal(it.infohash, it.size); store.markComplete(it.infohash); } })();
@@ -89,7 +89,7 @@ try {
   // must not walk the catalogue's matches it does not hold (分数… is 数学: no held match at all).
   const subset = (it) => it.subject === '语文' && (it.grade === 3 || it.grade === 4);
   const t5 = performance.now();
-  store.acceptManifest(manifest, raw, null); // the same catalogue again, now with every item held (search indexes of held items rebuilt)
+  store.acceptManifest(manifest, 'accepted/manifest-v1.json', null); // the same catalogue again, now with every item held (search indexes of held items rebuilt)
   const reacceptMs = performance.now() - t5;
   const t4 = performance.now();
   db.transaction(() => { for (const it of items) if (!subset(it)) store.resetLocal(it.infohash); })();

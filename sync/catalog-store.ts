@@ -122,16 +122,24 @@ export class CatalogStore {
     db.exec(`CREATE TEMP TABLE IF NOT EXISTS catalog_stage (id TEXT, infohash TEXT, title TEXT, subject TEXT, grade INTEGER, edition TEXT,
       unit TEXT, kind TEXT, size INTEGER, sha256 TEXT, file_name TEXT, tags TEXT, web_seeds TEXT, file_count INTEGER)`);
     this.s = {
-      manifestState: db.prepare('SELECT highest_version, manifest, source, accepted_at FROM sync_manifest_state WHERE id = 1'),
-      putManifest: db.prepare(`INSERT INTO sync_manifest_state (id, highest_version, manifest, source, accepted_at) VALUES (1, ?, ?, ?, ?)
-        ON CONFLICT(id) DO UPDATE SET highest_version = MAX(highest_version, excluded.highest_version), manifest = excluded.manifest,
-        source = excluded.source, accepted_at = excluded.accepted_at`),
+      // Never selects the legacy `manifest` blob (tens of MB) except in legacyManifest().
+      manifestState: db.prepare('SELECT highest_version, manifest_file, source, accepted_at FROM sync_manifest_state WHERE id = 1'),
+      legacyManifest: db.prepare('SELECT manifest FROM sync_manifest_state WHERE id = 1 AND manifest IS NOT NULL'),
+      setManifestFile: db.prepare('UPDATE sync_manifest_state SET manifest = NULL, manifest_file = ? WHERE id = 1'),
+      putManifest: db.prepare(`INSERT INTO sync_manifest_state (id, highest_version, manifest, manifest_file, source, accepted_at) VALUES (1, ?, NULL, ?, ?, ?)
+        ON CONFLICT(id) DO UPDATE SET highest_version = MAX(highest_version, excluded.highest_version), manifest = NULL,
+        manifest_file = excluded.manifest_file, source = excluded.source, accepted_at = excluded.accepted_at`),
       stageItem: db.prepare(`INSERT INTO temp.catalog_stage (id, infohash, title, subject, grade, edition, unit, kind, size, sha256, file_name, tags, web_seeds, file_count)
         VALUES (@id, @infohash, @title, @subject, @grade, @edition, @unit, @kind, @size, @sha256, @fileName, @tags, @webSeeds, @fileCount)`),
-      currentVersion: db.prepare('SELECT highest_version FROM sync_manifest_state WHERE id = 1 AND manifest IS NOT NULL'),
+      currentVersion: db.prepare('SELECT highest_version FROM sync_manifest_state WHERE id = 1 AND (manifest_file IS NOT NULL OR manifest IS NOT NULL)'),
       item: db.prepare('SELECT * FROM catalog_items WHERE id = ?'),
       itemsByHash: db.prepare('SELECT * FROM catalog_items WHERE infohash = ?'),
       allItems: db.prepare('SELECT * FROM catalog_items ORDER BY id'),
+      missingWanted: db.prepare(`WITH extra(id) AS (SELECT value FROM json_each(@extra))
+        SELECT c.* FROM catalog_items c LEFT JOIN sync_local l ON l.infohash = c.infohash
+        WHERE (l.state IS NULL OR l.state != 'complete') AND (c.id IN (SELECT id FROM extra) OR (
+          (@grades IS NULL OR c.grade IN (SELECT value FROM json_each(@grades))) AND (@subjects IS NULL OR c.subject IN (SELECT value FROM json_each(@subjects)))))
+        ORDER BY c.id NOT IN (SELECT id FROM extra), c.id LIMIT @limit`),
       local: db.prepare('SELECT * FROM sync_local WHERE infohash = ?'),
       allLocal: db.prepare('SELECT * FROM sync_local'),
       upsertLocal: db.prepare(`INSERT INTO sync_local (infohash, state, size, last_used_at) VALUES (?, 'downloading', ?, ?)
@@ -156,11 +164,24 @@ export class CatalogStore {
     return r?.highest_version ?? 0;
   }
 
-  /** The accepted manifest's bytes as received (what this box serves to the boxes below it). Reads the whole blob: not for status. */
-  currentManifest(): { raw: Buffer; source: string | null; acceptedAt: number } | undefined {
-    const r = this.s.manifestState.get() as { manifest: Buffer | string | null; source: string | null; accepted_at: number } | undefined;
-    if (!r?.manifest) return undefined;
-    return { raw: typeof r.manifest === 'string' ? Buffer.from(r.manifest) : r.manifest, source: r.source, acceptedAt: r.accepted_at };
+  /**
+   * Which file (a name under the store folder, see SyncEngine) holds the accepted manifest's bytes as received:
+   * what this box serves to the boxes below it. The bytes live in a file, not in SQLite, so that serving or
+   * checking them never loads tens of MB.
+   */
+  currentManifest(): { file: string; source: string | null; acceptedAt: number } | undefined {
+    const r = this.s.manifestState.get() as { manifest_file: string | null; source: string | null; accepted_at: number } | undefined;
+    return r?.manifest_file ? { file: r.manifest_file, source: r.source, acceptedAt: r.accepted_at } : undefined;
+  }
+
+  /** A manifest accepted before manifests moved to files (schema 8): the caller writes it out, then calls setManifestFile. */
+  legacyManifest(): Buffer | undefined {
+    const r = this.s.legacyManifest.get() as { manifest: Buffer | string } | undefined;
+    return r ? (typeof r.manifest === 'string' ? Buffer.from(r.manifest) : r.manifest) : undefined;
+  }
+
+  setManifestFile(file: string): void {
+    this.s.setManifestFile.run(file);
   }
 
   /** The version of the catalogue this box holds (null before the first), without reading the manifest. */
@@ -172,9 +193,9 @@ export class CatalogStore {
    * Replaces the catalogue with a checked manifest in one transaction; the version never goes down. Items
    * stream from the manifest into SQLite one at a time; a bad item rolls everything back.
    */
-  acceptManifest(manifest: CheckedManifest, raw: Buffer, source: string | null): void {
+  acceptManifest(manifest: CheckedManifest, file: string, source: string | null): void {
     timed(this.log, 'sync.acceptManifest', () => this.db.transaction(() => {
-      this.s.putManifest.run(manifest.payload.version, raw, source, this.clock.now());
+      this.s.putManifest.run(manifest.payload.version, file, source, this.clock.now());
       this.db.exec('DELETE FROM catalog_items; DELETE FROM library_fts; DELETE FROM temp.catalog_stage;');
       for (const it of manifest.items()) {
         this.s.stageItem.run({ ...it, tags: JSON.stringify(it.tags), webSeeds: JSON.stringify(it.webSeeds), fileCount: it.fileCount ?? null });
@@ -209,6 +230,19 @@ export class CatalogStore {
 
   *iterateItems(): Generator<CatalogItem> {
     for (const r of this.s.allItems.iterate() as IterableIterator<ItemRow>) yield toItem(r);
+  }
+
+  /**
+   * Up to `limit` items this box wants and does not hold complete: `extraIds` first (pins, upcoming lessons),
+   * then those matching the subscriptions (null: all), each in id order. Chosen in SQL so that a round over a
+   * 100,000-item catalogue does not build 100,000 objects.
+   */
+  missingWanted(f: { extraIds: readonly string[]; grades: readonly number[] | null; subjects: readonly string[] | null; limit: number }): CatalogItem[] {
+    const rows = this.s.missingWanted.all({
+      extra: JSON.stringify(f.extraIds), grades: f.grades ? JSON.stringify(f.grades) : null,
+      subjects: f.subjects ? JSON.stringify(f.subjects) : null, limit: f.limit,
+    }) as ItemRow[];
+    return rows.map(toItem);
   }
 
   local(infohash: string): LocalRow | undefined {

@@ -1,12 +1,12 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import WebTorrent, { type Torrent } from 'webtorrent';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import { BoxError, isBoxError } from '../core/errors.js';
-import { fsyncDir } from '../core/atomic-file.js';
+import { fsyncDir, writeFileAtomic } from '../core/atomic-file.js';
 import { CatalogStore } from './catalog-store.js';
-import { checkManifest, type CatalogItem, type ManifestHeader } from './manifest.js';
+import { checkManifest, manifestEtag, MAX_MANIFEST_BYTES, type CatalogItem, type ManifestHeader } from './manifest.js';
 import { publishedItems, publishedPresent, syncItemFiles, verifyItemFiles } from './item-files.js';
 import { storeLayout, type StoreLayout } from './store-layout.js';
 import { torrentInfo, retargetTorrent, fullBitfield, countBits } from './torrent-files.js';
@@ -16,6 +16,7 @@ import type { SyncPreferences } from './preferences.js';
 import { makeThumbnail } from './thumbnails.js';
 import { superSeed } from './origin-choker.js';
 import { peerOffers, webSeedDecision } from './web-seed-policy.js';
+import { readBody } from './http-body.js';
 
 export type BandwidthSettings = Omit<BandwidthInputs, 'linkKbps' | 'lessonActive' | 'minuteOfDay'> & { lanDiscovery: boolean };
 
@@ -118,7 +119,26 @@ export class SyncEngine {
   constructor(private readonly o: SyncEngineOptions) {
     this.layout = storeLayout(o.storeDir);
     this.log = o.log;
-    for (const d of [this.layout.files, this.layout.partial, this.layout.torrents, this.layout.thumbs]) mkdirSync(d, { recursive: true });
+    for (const d of [this.layout.files, this.layout.partial, this.layout.torrents, this.layout.thumbs, this.layout.accepted]) mkdirSync(d, { recursive: true });
+    this.moveLegacyManifest();
+  }
+
+  /** A manifest kept in SQLite by an older version moves to its file once; the row then forgets the bytes. */
+  private moveLegacyManifest(): void {
+    const raw = this.store.legacyManifest();
+    const version = this.store.currentVersion();
+    if (!raw || version === null) return;
+    const name = this.layout.acceptedManifest(version);
+    writeFileAtomic(join(this.layout.root, name), raw);
+    this.store.setManifestFile(name);
+    this.log.info({ version }, 'catalogue manifest moved out of the database into its file');
+  }
+
+  /** The file holding the accepted manifest's bytes, when there is one (a moved store folder loses it). */
+  manifestPath(): string | undefined {
+    const m = this.store.currentManifest();
+    const path = m && join(this.layout.root, m.file);
+    return path && existsSync(path) ? path : undefined;
   }
 
   private signal(ms: number): AbortSignal {
@@ -206,10 +226,25 @@ export class SyncEngine {
     const manifest = checkManifest(bytes, {
       publisherKeys: this.o.publisherKeys, clock: this.o.clock, toleranceMs: this.o.toleranceMs, highestVersion: this.store.highestVersion(),
     });
-    if (this.store.currentVersion() !== null && manifest.payload.version === this.store.highestVersion()) return { accepted: false, manifest };
-    this.store.acceptManifest(manifest, bytes, source);
+    const version = manifest.payload.version;
+    const name = this.layout.acceptedManifest(version);
+    if (this.store.currentVersion() !== null && version === this.store.highestVersion()) {
+      // The same catalogue: only its file is put back if it went missing (the store folder moved).
+      if (!this.manifestPath()) { writeFileAtomic(join(this.layout.root, name), bytes); this.store.setManifestFile(name); }
+      return { accepted: false, manifest };
+    }
+    // The file first, then the row that names it: a power cut between leaves an unused file, never a row without bytes.
+    writeFileAtomic(join(this.layout.root, name), bytes);
+    this.store.acceptManifest(manifest, name, source);
+    this.pruneManifests(name);
     this.log.info({ version: manifest.payload.version, items: manifest.payload.itemCount, source }, 'catalogue manifest accepted');
     return { accepted: true, manifest };
+  }
+
+  private pruneManifests(keep: string): void {
+    for (const f of readdirSync(this.layout.accepted)) {
+      if (`accepted/${f}` !== keep) rmSync(join(this.layout.accepted, f), { force: true });
+    }
   }
 
   /** Asks each source for its manifest; the first that answers decides. */
@@ -218,10 +253,17 @@ export class SyncEngine {
     for (const src of this.sources()) {
       let raw: Buffer;
       try {
-        const res = await fetch(`${src}/catalog/manifest.json`, { signal: this.signal(10_000) });
+        // A province manifest is tens of MB: asked for only when the source holds another version than this box.
+        const have = this.manifestPath() ? this.store.currentVersion() : null;
+        const headers: Record<string, string> = have === null ? {} : { 'if-none-match': manifestEtag(have) };
+        const res = await fetch(`${src}/catalog/manifest.json`, { signal: this.signal(60_000), headers });
+        if (res.status === 304) {
+          this.lastRefresh = { at: this.o.clock.now(), source: src, ok: true };
+          return { source: src, version: have!, accepted: false };
+        }
         if (res.status === 404) continue;
         if (!res.ok) throw new BoxError('E_CATALOG_SOURCE', `${src} answered ${res.status} for its manifest.`);
-        raw = Buffer.from(await res.arrayBuffer());
+        raw = await readBody(res, MAX_MANIFEST_BYTES, `The manifest of ${src}`);
       } catch (e) {
         lastErr = isBoxError(e) ? e : new BoxError('E_CATALOG_SOURCE', `${src} could not be reached (${(e as Error).message}).`);
         continue;
@@ -271,20 +313,10 @@ export class SyncEngine {
 
   // ---------- selection ----------
 
-  /** What this box should hold: its subscriptions, its pins, and what other rooms ask for. */
-  wantedItems(): CatalogItem[] {
+  /** The next items this box should fetch: pins and what other rooms ask for first, then its subscriptions. */
+  wantedItems(limit = 200): CatalogItem[] {
     const p = this.o.prefs();
-    const extra = new Set<string>(p.pinnedItems);
-    for (const provider of this.wanted) for (const id of provider()) extra.add(id);
-    const grades = p.subscriptions.grades ? new Set(p.subscriptions.grades) : null;
-    const subjects = p.subscriptions.subjects ? new Set(p.subscriptions.subjects) : null;
-    const urgent: CatalogItem[] = [];
-    const rest: CatalogItem[] = [];
-    for (const it of this.store.iterateItems()) {
-      if (extra.has(it.id)) urgent.push(it);
-      else if ((!grades || grades.has(it.grade)) && (!subjects || subjects.has(it.subject))) rest.push(it);
-    }
-    return [...urgent, ...rest];
+    return this.store.missingWanted({ extraIds: [...this.protectedIds()], grades: p.subscriptions.grades, subjects: p.subscriptions.subjects, limit });
   }
 
   private protectedIds(): Set<string> {
@@ -400,7 +432,8 @@ export class SyncEngine {
     const p = this.o.prefs();
     let running = [...this.active.values()].filter((a) => a.mode === 'download').length;
     if (running >= p.maxActiveDownloads) return;
-    for (const item of this.wantedItems()) {
+    // Active downloads are in the page too (not complete yet), so the page leaves room beyond them.
+    for (const item of this.wantedItems(this.active.size + 200)) {
       if (running >= p.maxActiveDownloads || this.closed || this.plan.paused) break;
       if (this.active.has(item.infohash)) continue;
       const row = this.store.local(item.infohash);

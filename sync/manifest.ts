@@ -156,6 +156,9 @@ class ByteSink {
  * signature is first checked over the payload's bytes as sent (what `box publish` writes is canonical);
  * otherwise the canonical form is rebuilt item by item. Pure: the caller persists what it accepts.
  */
+/** The manifest's HTTP ETag: a publisher never signs two catalogues with one version, so the version names its bytes. */
+export const manifestEtag = (version: number) => `"catalog-v${version}"`;
+
 export function checkManifest(input: Buffer | string, check: ManifestCheck): CheckedManifest {
   const raw = typeof input === 'string' ? Buffer.from(input) : input;
   if (raw.length > MAX_MANIFEST_BYTES) throw malformed(`${raw.length} bytes is more than the ${MAX_MANIFEST_BYTES} a box reads`);

@@ -10,6 +10,9 @@ export function storeLayout(root: string) {
     torrents: join(root, 'torrents'),
     thumbs: join(root, 'thumbs'),
     staging: join(root, 'staging'),
+    /** The accepted catalogue manifest, as received, by version (`accepted/manifest-v<N>.json`, relative to root). */
+    accepted: join(root, 'accepted'),
+    acceptedManifest: (version: number) => `accepted/manifest-v${version}.json`,
     fileDir: (infohash: string) => join(root, 'files', infohash),
     partialDir: (infohash: string) => join(root, 'partial', infohash),
     torrentFile: (infohash: string) => join(root, 'torrents', `${infohash}.torrent`),

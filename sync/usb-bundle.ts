@@ -14,7 +14,7 @@ export interface ExportResult {
 
 /** Copies the signed manifest and every verified item this box holds onto a USB folder. */
 export function exportBundle(engine: SyncEngine, toDir: string): ExportResult {
-  const current = engine.store.currentManifest();
+  const current = engine.manifestPath();
   if (!current) throw new BoxError('E_NOT_FOUND', 'This box holds no catalogue yet: nothing to export.');
   const out = storeLayout(toDir);
   mkdirSync(out.files, { recursive: true });
@@ -40,7 +40,7 @@ export function exportBundle(engine: SyncEngine, toDir: string): ExportResult {
     bytes += held.item.size;
   }
   // The manifest goes last: a bundle cut short while copying has no manifest and is plainly incomplete.
-  writeFileAtomic(out.manifest, current.raw);
+  writeFileAtomic(out.manifest, readFileSync(current));
   return { items, bytes };
 }
 

@@ -233,7 +233,13 @@ export const migrations: Migration[] = [
     name: 'sync: library search indexes over held items only (trigram, and character pairs for 1–2 character queries)',
     sql: heldSearchIndexes(),
   },
-
+  {
+    version: 8,
+    name: 'sync: the accepted manifest lives in a file under the store folder (tens of MB do not belong in a row read on every status)',
+    sql: `
+      ALTER TABLE sync_manifest_state ADD COLUMN manifest_file TEXT;
+    `,
+  },
 ];
 
 /**

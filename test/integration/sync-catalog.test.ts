@@ -45,6 +45,20 @@ describe('a hub syncs the seed catalogue into its offline library', () => {
     }
   });
 
+  it('passes the signed manifest on as received, and only when the asker holds another version (ETag)', async () => {
+    const fromSeed = await fetch(`${seed.box.url}/catalog/manifest.json`);
+    const fromHub = await fetch(`${hub.box.url}/catalog/manifest.json`);
+    const etag = fromHub.headers.get('etag');
+    expect(etag).toMatch(/^"catalog-v\d+"$/);
+    expect(Buffer.from(await fromHub.arrayBuffer()).equals(Buffer.from(await fromSeed.arrayBuffer()))).toBe(true);
+    const same = await fetch(`${hub.box.url}/catalog/manifest.json`, { headers: { 'if-none-match': etag! } });
+    expect(same.status).toBe(304);
+    expect((await same.arrayBuffer()).byteLength).toBe(0);
+    const older = await fetch(`${hub.box.url}/catalog/manifest.json`, { headers: { 'if-none-match': '"catalog-v0"' } });
+    expect(older.status).toBe(200);
+    await older.arrayBuffer();
+  });
+
   it('serves byte ranges so video seeks and web seeds work', async () => {
     const res = await fetch(`${hub.box.url}/api/library/items/math-3-fractions/file`, { headers: { range: 'bytes=100-199' } });
     expect(res.status).toBe(206);

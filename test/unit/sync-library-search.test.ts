@@ -29,7 +29,7 @@ function accept(store: CatalogStore, items: CatalogItem[], version: number): voi
     format: 'tpbox-catalog/1', publisher: 'test', version, pieceLength: 262144, issuedAt: '2026-11-20T00:00:00Z', expires: '2026-12-01T00:00:00Z', items,
   });
   const raw = Buffer.from(serializeManifest(signed));
-  store.acceptManifest(checkManifest(raw, { publisherKeys: [publisher.publicKey], clock, toleranceMs: 0, highestVersion: 0 }), raw, null);
+  store.acceptManifest(checkManifest(raw, { publisherKeys: [publisher.publicKey], clock, toleranceMs: 0, highestVersion: 0 }), 'accepted/manifest-v1.json', null);
 }
 
 /** The search as it was before the held-items indexes: all matching ids in order (no LIMIT). */

@@ -58,7 +58,8 @@ describe('manifest intake item by item', () => {
       const db = openDatabase(join(tmp.path, 'box.sqlite'), silentLogger());
       const store = new CatalogStore(db, clock, silentLogger());
       const raw = Buffer.from(serializeManifest(signed));
-      store.acceptManifest(checkManifest(raw, check), raw, null);
+      store.acceptManifest(checkManifest(raw, check), 'accepted/manifest-v3.json', null);
+      expect(store.currentManifest()?.file).toBe('accepted/manifest-v3.json');
       expect(store.currentVersion()).toBe(3);
       for (const it of items) { store.startLocal(it.infohash, it.size); store.markComplete(it.infohash); }
       const all = store.library({ limit: 500, offset: 0 });

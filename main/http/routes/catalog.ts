@@ -1,9 +1,11 @@
+import { createReadStream, fstatSync, openSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { BoxError } from '../../../core/errors.js';
 import { parseOrThrow } from '../../../core/validation.js';
 import { retargetTorrent } from '../../../sync/torrent-files.js';
 import { fileInFolder } from '../../../sync/item-files.js';
+import { manifestEtag } from '../../../sync/manifest.js';
 import type { BoxContext } from '../context.js';
 import type { SyncServices } from '../../sync-wiring.js';
 import { requireSession } from '../auth-hooks.js';
@@ -20,10 +22,17 @@ export async function catalogRoutes(app: FastifyInstance, ctx: BoxContext, sync:
   const selfUrl = () => sync.selfUrl();
   const session = requireSession(ctx);
 
-  app.get('/catalog/manifest.json', async (_req, reply) => {
-    const m = sync.store.currentManifest();
-    if (!m) throw new BoxError('E_NOT_FOUND', 'This box holds no catalogue manifest yet.');
-    return reply.type('application/json; charset=utf-8').header('cache-control', 'no-cache').send(m.raw);
+  app.get('/catalog/manifest.json', async (req, reply) => {
+    const version = sync.store.currentVersion();
+    if (version !== null && req.headers['if-none-match'] === manifestEtag(version)) {
+      return reply.code(304).header('etag', manifestEtag(version)).header('cache-control', 'no-cache').send();
+    }
+    const path = sync.engine.manifestPath();
+    if (!path || version === null) throw new BoxError('E_NOT_FOUND', 'This box holds no catalogue manifest yet.');
+    // Opened before replying: a newer manifest may replace the file meanwhile, the open descriptor keeps these bytes.
+    const fd = openSync(path, 'r');
+    return reply.type('application/json; charset=utf-8').header('cache-control', 'no-cache').header('etag', manifestEtag(version))
+      .header('content-length', fstatSync(fd).size).send(createReadStream('', { fd }));
   });
 
   app.get('/catalog/torrents/:name', async (req, reply) => {
