@@ -332,6 +332,11 @@ export class SyncEngine {
     if (!this.closed) this.applyBandwidth();
   }
 
+  /** The plan in force now (cheap: the web seed's HTTP uploads read it for every slice they send). */
+  currentPlan(): BandwidthPlan {
+    return this.plan;
+  }
+
   private applyBandwidth(): void {
     const bw = this.o.bandwidth();
     const d = new Date(this.o.clock.now());

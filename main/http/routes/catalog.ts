@@ -1,5 +1,6 @@
+import { pipeline, Readable } from 'node:stream';
 import { createReadStream, fstatSync, openSync } from 'node:fs';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onSendHookHandler } from 'fastify';
 import { z } from 'zod';
 import { BoxError } from '../../../core/errors.js';
 import { parseOrThrow } from '../../../core/validation.js';
@@ -10,6 +11,7 @@ import type { BoxContext } from '../context.js';
 import type { SyncServices } from '../../sync-wiring.js';
 import { requireSession } from '../auth-hooks.js';
 import { sendFileWithRange } from '../range-file.js';
+import { SharedRateLimit, ThrottleStream } from '../throttle.js';
 
 const infohashParam = z.strictObject({ infohash: z.string().regex(/^[0-9a-f]{40}$/, 'a 40-character hex infohash') });
 const torrentParam = z.strictObject({ name: z.string().regex(/^[0-9a-f]{40}\.torrent$/, '<infohash>.torrent') });
@@ -49,17 +51,35 @@ export async function catalogRoutes(app: FastifyInstance, ctx: BoxContext, sync:
     return reply.type('application/x-bittorrent').header('content-disposition', `attachment; filename="${ih}.torrent"`).send(Buffer.from(out));
   });
 
+  // The web seed is an upload like the BitTorrent one, so it keeps to the same plan (sync/bandwidth.ts): one
+  // bucket at the plan's upload rate shared by every web-seed response, refused while the plan lets nothing
+  // up (a lesson with no share for sync). Without this a box fetching from the web seed took the whole link
+  // during a live lesson. (Its budget is its own: BitTorrent and web seed may each use the upload rate.)
+  const webSeedRate = new SharedRateLimit(() => sync.engine.currentPlan().uploadBps);
+  const refusePaused = (reply: FastifyReply): FastifyReply | undefined => {
+    const plan = sync.engine.currentPlan();
+    if (plan.uploadBps !== 0) return undefined;
+    return reply.code(503).header('retry-after', '60').type('application/json; charset=utf-8').send({
+      code: 'E_SYNC_PAUSED', message: 'Sync uploads are paused on this box (a live lesson has the link); try again later.', reason: plan.reason,
+    });
+  };
+  // Bytes count as they leave (an aborted response counts what it sent, not its Content-Length).
+  const throttleBody: onSendHookHandler = (_req, _reply, payload, done) => {
+    if (!(payload instanceof Readable)) return done(null, payload);
+    const t = new ThrottleStream(webSeedRate, { onBytes: (n) => { sync.webSeedBytes.value += n; } });
+    pipeline(payload, t, () => { /* fastify sees the throttle's end or error */ });
+    return done(null, t);
+  };
+
   const serveFile = async (req: FastifyRequest, reply: FastifyReply) => {
     const { infohash } = parseOrThrow(infohashParam, req.params, 'The file');
     const held = sync.engine.heldFile(infohash);
     if (!held) throw new BoxError('E_NOT_FOUND', `This box does not hold ${infohash} (yet).`);
-    const { reply: r, bytes } = sendFileWithRange(req, reply, held.path, held.item.fileName);
-    sync.webSeedBytes.value += bytes;
-    return r;
+    return refusePaused(reply) ?? sendFileWithRange(req, reply, held.path, held.item.fileName).reply;
   };
-  app.get('/catalog/files/:infohash', serveFile);
+  app.get('/catalog/files/:infohash', { onSend: throttleBody }, serveFile);
   // Web seeds of a folder item ask for `<base>/<folder name>/<path>` (BEP 19, multi-file).
-  app.get('/catalog/files/:infohash/*', async (req, reply) => {
+  app.get('/catalog/files/:infohash/*', { onSend: throttleBody }, async (req, reply) => {
     const { infohash, '*': rest } = req.params as { infohash: string; '*': string };
     parseOrThrow(infohashParam, { infohash }, 'The file');
     const held = sync.engine.heldFile(infohash);
@@ -67,9 +87,7 @@ export async function catalogRoutes(app: FastifyInstance, ctx: BoxContext, sync:
     const prefix = `${held?.item.fileName}/`;
     const path = held?.item.fileCount && rel.startsWith(prefix) ? fileInFolder(held.path, rel.slice(prefix.length)) : undefined;
     if (!path) throw new BoxError('E_NOT_FOUND', `This box does not hold ${infohash}/${rel}.`);
-    const { reply: r, bytes } = sendFileWithRange(req, reply, path);
-    sync.webSeedBytes.value += bytes;
-    return r;
+    return refusePaused(reply) ?? sendFileWithRange(req, reply, path).reply;
   });
 
   if (sync.tracker) {
