@@ -6,16 +6,12 @@
 // source sha256 at the end. Runs against dist/: `npm run build && node bench/sync-origin.mjs`.
 // Env: SYNC_ORIGIN_ITEMS=20  SYNC_ORIGIN_MIB=60 (catalogue total)  SYNC_ORIGIN_BOXES=6
 //      SYNC_SEED_UPLOAD_KBPS=16000 (the origin's upload cap, kbit/s)  BENCH_RUNS=1 (fresh swarm per run)
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { benchSite, pinSession, publishFolder, ROOT, sleep, systemClock } from './lib/box-daemons.mjs';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = join(ROOT, 'dist', 'main', 'cli.js');
 const MiB = 1024 * 1024;
 function envInt(name, def, min) {
   const v = Number(process.env[name] ?? def);
@@ -29,28 +25,9 @@ const BOXES = envInt('SYNC_ORIGIN_BOXES', 6, 1);
 const SEED_KBPS = envInt('SYNC_SEED_UPLOAD_KBPS', 16_000, 8);
 const RUNS = envInt('BENCH_RUNS', 1, 1);
 
-const { generateKeyPair } = await import(join(ROOT, 'dist/core/signing.js'));
-const { systemClock } = await import(join(ROOT, 'dist/core/clock.js'));
-const { silentLogger } = await import(join(ROOT, 'dist/core/log.js'));
-const { makeBundle } = await import(join(ROOT, 'dist/main/bundle-maker.js'));
-const { applyBundle } = await import(join(ROOT, 'dist/main/provisioning-store.js'));
-const { openDatabase } = await import(join(ROOT, 'dist/core/store/database.js'));
-const { KvStore } = await import(join(ROOT, 'dist/core/store/kv-store.js'));
-const { publishFolder } = await import(join(ROOT, 'dist/sync/publish.js'));
-
-const scratch = mkdtempSync(join(tmpdir(), 'bench-sync-origin-'));
-const children = new Set();
-let cleaned = false;
-function cleanup() {
-  if (cleaned) return;
-  cleaned = true;
-  for (const ch of children) if (ch.exitCode === null && ch.signalCode === null) { try { ch.kill('SIGKILL'); } catch { /* gone */ } }
-  rmSync(scratch, { recursive: true, force: true });
-}
-process.on('exit', cleanup);
+const { scratch, publisher, daemon, cleanup } = benchSite('bench-sync-origin-');
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { cleanup(); process.exit(130); });
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const cpuSeconds = (pid) => {
   try {
     const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -64,65 +41,11 @@ const runqueueWaitS = (pid) => {
   } catch { return 0; }
 };
 const sha256 = (buf) => createHash('sha256').update(buf).digest('hex');
-const freePort = () => new Promise((resolve, reject) => {
-  const s = createServer();
-  s.once('error', reject);
-  s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-});
 const getJson = async (url) => {
   const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
   if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
   return res.json();
 };
-
-const PIN = '135790';
-async function daemon(root, name, county, publisher, role, prefs) {
-  const dir = join(root, name);
-  const dataDir = join(dir, 'data');
-  mkdirSync(dataDir, { recursive: true });
-  applyBundle(dataDir, JSON.stringify(makeBundle(county, { role, schoolId: `bench-${name}`, name, pin: PIN, publisherKeys: [publisher.publicKey] })), [county.publicKey], systemClock, 0);
-  if (prefs) {
-    // Written before start, as a technician's earlier settings would be: the box syncs from its first round.
-    const db = openDatabase(join(dataDir, 'box.sqlite'), silentLogger());
-    new KvStore(db, systemClock, 'box_state').set('sync.preferences', prefs);
-    db.close();
-  }
-  const port = await freePort();
-  const config = join(dir, 'box.json');
-  writeFileSync(config, JSON.stringify({ dataDir, listen: { host: '127.0.0.1', port }, trust: { countyKeys: [county.publicKey] }, log: { level: 'warn' } }));
-  const url = `http://127.0.0.1:${port}`;
-  const self = {
-    name, dataDir, url, child: undefined,
-    async start() {
-      const child = spawn(process.execPath, [CLI, 'start', '--config', config], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-      children.add(child);
-      self.child = child;
-      for (const end = Date.now() + 90_000; Date.now() < end;) {
-        if (child.exitCode !== null) throw new Error(`${name} daemon exited with ${child.exitCode}`);
-        try { if ((await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(2000) })).ok) return; } catch { /* not yet */ }
-        await sleep(200);
-      }
-      throw new Error(`${name} daemon did not answer /api/health within 90 s`);
-    },
-    async stop() {
-      const ch = self.child;
-      if (!ch || ch.exitCode !== null || ch.signalCode !== null) return;
-      const exited = new Promise((r) => ch.once('exit', r));
-      ch.kill('SIGTERM');
-      const t = setTimeout(() => ch.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(t);
-      children.delete(ch);
-    },
-  };
-  return self;
-}
-
-async function pinSession(url) {
-  const res = await fetch(`${url}/api/settings/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pin: PIN }) });
-  if (res.status !== 201) throw new Error(`PIN session at ${url}: ${res.status} ${await res.text()}`);
-  return (await res.json()).token;
-}
 
 // Sizes spread ±50 % around the mean and never a multiple of the 256 KiB piece, so last pieces are short.
 const mean = (TOTAL_MIB * MiB) / ITEMS;
@@ -130,8 +53,6 @@ const sizes = Array.from({ length: ITEMS }, (_, i) => Math.max(1, Math.round(mea
 
 async function oneRun(r) {
   const root = join(scratch, `run-${r}`);
-  const county = generateKeyPair();
-  const publisher = generateKeyPair();
   const content = join(root, 'content');
   mkdirSync(content, { recursive: true });
   const expected = new Map();
@@ -141,7 +62,7 @@ async function oneRun(r) {
     expected.set(`item-${i}`, sha256(buf));
   });
   const catalogueBytes = sizes.reduce((n, s) => n + s, 0);
-  const seed = await daemon(root, 'seed', county, publisher, 'seed');
+  const seed = await daemon(`r${r}-seed`, 'seed');
   const daemons = [seed];
   try {
     await publishFolder({
@@ -158,7 +79,7 @@ async function oneRun(r) {
       await sleep(250);
     }
     const boxes = [];
-    for (let i = 0; i < BOXES; i++) boxes.push(await daemon(root, `box-${i}`, county, publisher, 'hub', { sources: [seed.url], reserveBytes: 0, manifestIntervalMs: 1000 }));
+    for (let i = 0; i < BOXES; i++) boxes.push(await daemon(`r${r}-box-${i}`, 'hub', { prefs: { sources: [seed.url], reserveBytes: 0, manifestIntervalMs: 1000 } }));
     daemons.push(...boxes);
     const t0 = performance.now();
     await Promise.all(boxes.map((b) => b.start()));

@@ -4,81 +4,25 @@
 // and the throughput. Runs against dist/: `npm run build && node bench/sync-rss-4g.mjs`. SYNC_BIG_GIB=N (default 4),
 // SYNC_BIG_MAX_MIN=M (default 90): give up after M minutes, printing what was reached. Prints progress every minute.
 // Needs about 2×N GiB of free disk (the seed's hard-linked copy is sparse; the hub's is real); all removed after.
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, closeSync, ftruncateSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync, openSync, closeSync, ftruncateSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { benchSite, publishFolder, ROOT, sleep, systemClock } from './lib/box-daemons.mjs';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = join(ROOT, 'dist', 'main', 'cli.js');
 const GIB = Number(process.env.SYNC_BIG_GIB ?? 4);
 const MAX_MIN = Number(process.env.SYNC_BIG_MAX_MIN ?? 90);
 if (!(GIB > 0) || !(MAX_MIN > 0)) throw new Error('SYNC_BIG_GIB and SYNC_BIG_MAX_MIN must be positive numbers');
-const { generateKeyPair } = await import(join(ROOT, 'dist/core/signing.js'));
-const { systemClock } = await import(join(ROOT, 'dist/core/clock.js'));
-const { silentLogger } = await import(join(ROOT, 'dist/core/log.js'));
-const { makeBundle } = await import(join(ROOT, 'dist/main/bundle-maker.js'));
-const { applyBundle } = await import(join(ROOT, 'dist/main/provisioning-store.js'));
-const { openDatabase } = await import(join(ROOT, 'dist/core/store/database.js'));
-const { KvStore } = await import(join(ROOT, 'dist/core/store/kv-store.js'));
-const { publishFolder } = await import(join(ROOT, 'dist/sync/publish.js'));
-
-const scratch = mkdtempSync(join(tmpdir(), 'bench-sync-4g-'));
-const children = [];
-const cleanup = () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-  rmSync(scratch, { recursive: true, force: true });
-};
-process.on('exit', cleanup);
+const { scratch, publisher, daemon } = benchSite('bench-sync-4g-');
 process.on('SIGINT', () => process.exit(130));
 
-const freePort = () => new Promise((resolve, reject) => {
-  const s = createServer();
-  s.once('error', reject);
-  s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-});
 const kb = (pid, field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 const mb = (k) => Math.round(k / 1024);
 // CPU seconds (user + system) a process has used: unlike MB/s, not skewed by other load on the machine.
 const cpuS = (pid) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ').slice(11, 13).reduce((n, x) => n + Number(x), 0) / 100;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-const county = generateKeyPair();
-const publisher = generateKeyPair();
-
-async function daemon(name, role, prefs) {
-  const dir = join(scratch, name);
-  const dataDir = join(dir, 'data');
-  mkdirSync(dataDir, { recursive: true });
-  applyBundle(dataDir, JSON.stringify(makeBundle(county, { role, schoolId: `bench-${name}`, name, pin: '135790', publisherKeys: [publisher.publicKey] })), [county.publicKey], systemClock, 0);
-  const db = openDatabase(join(dataDir, 'box.sqlite'), silentLogger());
-  // No LAN discovery: its multicast leaves by the default interface, and two runs of this bench at once
-  // (same sparse file, same infohash) would find and feed each other.
-  new KvStore(db, systemClock, 'settings').set('sync', { lanDiscovery: false });
-  if (prefs) new KvStore(db, systemClock, 'box_state').set('sync.preferences', prefs);
-  db.close();
-  const port = await freePort();
-  const config = join(dir, 'box.json');
-  writeFileSync(config, JSON.stringify({ dataDir, listen: { host: '127.0.0.1', port }, trust: { countyKeys: [county.publicKey] }, log: { level: 'warn' } }));
-  return { dataDir, port, url: `http://127.0.0.1:${port}`, start() {
-    const child = spawn(process.execPath, [CLI, 'start', '--config', config], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-    children.push(child);
-    return child;
-  } };
-}
-
-async function waitOk(url, ms) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    try { if ((await fetch(url, { signal: AbortSignal.timeout(2000) })).ok) return; } catch { /* not yet */ }
-    await sleep(300);
-  }
-  throw new Error(`timed out waiting for ${url}`);
-}
-
-const seed = await daemon('seed', 'seed');
+// No LAN discovery: its multicast leaves by the default interface, and two runs of this bench at once
+// (same sparse file, same infohash) would find and feed each other.
+const noLan = { lanDiscovery: false };
+const seed = await daemon('seed', 'seed', { settings: noLan });
 const content = join(scratch, 'content');
 mkdirSync(content, { recursive: true });
 const fd = openSync(join(content, 'big.mp4'), 'w');
@@ -90,11 +34,11 @@ const { items } = await publishFolder({
   meta: { publisher: 'bench', items: [{ id: 'big', title: `${GIB} GiB 微课`, subject: '数学', grade: 3, edition: '人教版', unit: '第一单元', kind: 'video', tags: [], file: 'big.mp4' }] },
 });
 const publishS = (performance.now() - t) / 1000;
-const seedChild = seed.start();
-await waitOk(`${seed.url}/api/health`, 90_000);
-const hub = await daemon('hub', 'hub', { sources: [seed.url], reserveBytes: 0, webSeedFallbackMs: 3_600_000 });
-const hubChild = hub.start();
-await waitOk(`${hub.url}/api/health`, 90_000);
+await seed.start();
+const seedChild = seed.child;
+const hub = await daemon('hub', 'hub', { settings: noLan, prefs: { sources: [seed.url], reserveBytes: 0, webSeedFallbackMs: 3_600_000 } });
+await hub.start();
+const hubChild = hub.child;
 await sleep(3000);
 const idleKb = kb(hubChild.pid, 'VmRSS');
 const cpu0 = { hub: cpuS(hubChild.pid), seed: cpuS(seedChild.pid) };

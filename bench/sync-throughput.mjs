@@ -13,16 +13,13 @@
 //      SYNC_TRACE=1 prints the wire rate per sample; BENCH_DAEMON_LOGS=<dir> keeps each daemon's stderr there.
 // The JSON keeps each round's timeline (wire % per ~0.2 s sample), the box's bandwidth plan and its tbf drop count.
 // TCP/IP headers alone cap goodput at 1448/1514 = 95.6 % of a tbf rate (tbf counts whole Ethernet frames).
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { closeSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = join(ROOT, 'dist', 'main', 'cli.js');
+import { benchSite, publishFolder, ROOT, sleep, systemClock } from './lib/box-daemons.mjs';
 const MiB = 1024 * 1024;
 
 function envList(name, def) {
@@ -45,16 +42,6 @@ const RUNS = envNum('BENCH_RUNS', 1);
 const LATENCY_MS = envNum('TBF_LATENCY_MS', 80);
 if (process.getuid?.() !== 0) throw new Error('sync-throughput needs root (network namespaces and tc).');
 
-const { generateKeyPair } = await import(join(ROOT, 'dist/core/signing.js'));
-const { systemClock } = await import(join(ROOT, 'dist/core/clock.js'));
-const { silentLogger } = await import(join(ROOT, 'dist/core/log.js'));
-const { makeBundle } = await import(join(ROOT, 'dist/main/bundle-maker.js'));
-const { applyBundle } = await import(join(ROOT, 'dist/main/provisioning-store.js'));
-const { openDatabase } = await import(join(ROOT, 'dist/core/store/database.js'));
-const { KvStore } = await import(join(ROOT, 'dist/core/store/kv-store.js'));
-const { publishFolder } = await import(join(ROOT, 'dist/sync/publish.js'));
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const run = (cmd, args) => execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
 const runAsync = promisify(execFile);
 
@@ -73,18 +60,10 @@ const addr = (n) => `10.${a}.${b}.${c + n}`;
 const seedIp = addr(1);
 const boxIp = addr(2);
 
-const scratch = mkdtempSync(join(tmpdir(), 'bench-sync-tput-'));
-const children = new Set();
-let cleaned = false;
-function cleanup() {
-  if (cleaned) return;
-  cleaned = true;
-  for (const ch of children) if (ch.exitCode === null && ch.signalCode === null) { try { ch.kill('SIGKILL'); } catch { /* gone */ } }
+const { scratch, publisher, daemon, cleanup } = benchSite('bench-sync-tput-', () => {
   for (const dev of [mgmt.seed.host, mgmt.box.host]) { try { run('ip', ['link', 'del', dev]); } catch { /* gone with its namespace */ } }
   for (const ns of [nsSeed, nsBox]) { try { run('ip', ['netns', 'del', ns]); } catch { /* never made */ } }
-  rmSync(scratch, { recursive: true, force: true });
-}
-process.on('exit', cleanup);
+});
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { cleanup(); process.exit(130); });
 
 run('ip', ['netns', 'add', nsSeed]);
@@ -127,53 +106,6 @@ function qdiscStats() {
 }
 
 // ---------- content and daemons ----------
-const county = generateKeyPair();
-const publisher = generateKeyPair();
-const PIN = '135790';
-
-function daemon(name, role, ns, ip, port, prefs) {
-  const dir = join(scratch, name);
-  const dataDir = join(dir, 'data');
-  mkdirSync(dataDir, { recursive: true });
-  applyBundle(dataDir, JSON.stringify(makeBundle(county, { role, schoolId: `bench-${name}`, name, pin: PIN, publisherKeys: [publisher.publicKey] })), [county.publicKey], systemClock, 0);
-  if (prefs) {
-    const db = openDatabase(join(dataDir, 'box.sqlite'), silentLogger());
-    new KvStore(db, systemClock, 'box_state').set('sync.preferences', prefs);
-    db.close();
-  }
-  const config = join(dir, 'box.json');
-  writeFileSync(config, JSON.stringify({ dataDir, listen: { host: ip, port }, trust: { countyKeys: [county.publicKey] }, log: { level: 'warn' } }));
-  const url = `http://${ip}:${port}`;
-  return {
-    dataDir, url, child: undefined,
-    async start() {
-      // BENCH_DAEMON_LOGS=<dir>: each daemon's stderr to <dir>/<name>.log (with DEBUG=bittorrent-protocol, the wire messages).
-      const logDir = process.env.BENCH_DAEMON_LOGS;
-      const err = logDir ? openSync(join(logDir, `${name}.log`), 'w') : 'inherit';
-      const child = spawn('ip', ['netns', 'exec', ns, process.execPath, CLI, 'start', '--config', config], { cwd: ROOT, stdio: ['ignore', 'ignore', err] });
-      if (typeof err === 'number') closeSync(err);
-      children.add(child);
-      this.child = child;
-      const end = Date.now() + 90_000;
-      while (Date.now() < end) {
-        if (child.exitCode !== null) throw new Error(`${name} daemon exited with ${child.exitCode}`);
-        try { if ((await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(2000) })).ok) return; } catch { /* not yet */ }
-        await sleep(200);
-      }
-      throw new Error(`${name} daemon did not answer /api/health within 90 s`);
-    },
-    async stop() {
-      const ch = this.child;
-      if (!ch || ch.exitCode !== null || ch.signalCode !== null) return;
-      const exited = new Promise((r) => ch.once('exit', r));
-      ch.kill('SIGTERM');
-      const t = setTimeout(() => ch.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(t);
-      children.delete(ch);
-    },
-  };
-}
 const getJson = async (url) => {
   const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
   if (!res.ok) throw new Error(`${url}: ${res.status}`);
@@ -192,7 +124,7 @@ const specs = [{ id: 'big', bytes: Math.round(BIG_MIB * MiB) - 4321 }, ...Array.
 for (const s of specs) randomFile(join(content, `${s.id}.bin`), s.bytes);
 const catalogueBytes = specs.reduce((n, s) => n + s.bytes, 0);
 
-const seed = daemon('seed', 'seed', nsSeed, seedIp, 8400);
+const seed = await daemon('seed', 'seed', { wrap: ['ip', 'netns', 'exec', nsSeed], host: seedIp, port: 8400 });
 const { items } = await publishFolder({
   folder: content, key: publisher, outDir: join(seed.dataDir, 'sync'), clock: systemClock,
   meta: { publisher: 'bench', items: specs.map((s, i) => ({ id: s.id, title: `微课 ${i + 1}`, subject: '数学', grade: 3, edition: '人教版', unit: '第一单元', kind: 'exercise-set', tags: [], file: `${s.id}.bin` })) },
@@ -221,7 +153,7 @@ let boxN = 0;
 async function syncRound(mbit) {
   const rateBps = (mbit * 1e6) / 8;
   const port = 8500 + boxN;
-  const box = daemon(`box-${boxN++}`, 'hub', nsBox, boxIp, port, { sources: [seed.url], reserveBytes: 0, manifestIntervalMs: 1000 });
+  const box = await daemon(`box-${boxN++}`, 'hub', { wrap: ['ip', 'netns', 'exec', nsBox], host: boxIp, port, prefs: { sources: [seed.url], reserveBytes: 0, manifestIntervalMs: 1000 } });
   const q0 = qdiscStats();
   await box.start();
   const samples = [];
