@@ -137,7 +137,7 @@ export async function startBox(opts: StartOptions): Promise<Box> {
         linkPolicy: () => ({ ...ctx.settings.get().sync, linkKbps: ctx.sync?.preferences().linkKbps ?? null, lessonActive: ctx.sync?.engine.status().lessonActive ?? false }),
       });
       ctx.recordings = recordingsApi;
-      registerRecordingMetrics(metrics.registry, { status: () => recordingsApi.catalogue.status() });
+      registerRecordingMetrics(metrics.registry, { status: () => recordingsApi.catalogue.status(), transfers: () => recordingsApi.transfers() });
       closers.push(() => recordingsApi.close());
     }
 

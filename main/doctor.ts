@@ -5,7 +5,7 @@ import { diskSpace } from '../hardware/disk.js';
 import { probeFfmpeg } from '../hardware/ffmpeg.js';
 import { discoverDevices } from '../hardware/devices.js';
 import { hardwareChecks } from './hardware-doctor.js';
-import { recordingCheck } from './recording-doctor.js';
+import { recordingCheck, recordingTransferCheck } from './recording-doctor.js';
 
 export type Verdict = 'ok' | 'warn' | 'fail';
 
@@ -104,6 +104,8 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
   checks.push(...(await hardwareChecks({ dataDir: config.dataDir, ownHealth })));
   const rec = recordingCheck(ownHealth ? ownHealth.recording ?? null : undefined);
   if (rec) checks.push(rec);
+  const moving = recordingTransferCheck(ownHealth ? ownHealth.recordingTransfers ?? null : undefined);
+  if (moving) checks.push(moving);
 
   const host = provisioning?.network.listenHost ?? config.listen.host;
   const port = provisioning?.network.port ?? config.listen.port;

@@ -1,4 +1,5 @@
 import { Registry, Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client';
+import type { RecordingTransfer } from '../core/contract/recording.js';
 
 /** One registry per box (no prom-client global), so several boxes can run in one process. */
 export function createMetrics(labels: { role: string; boxId: string }) {
@@ -64,7 +65,11 @@ export function registerMediaMetrics(registry: Registry, m: MediaMetricsSource):
 /** What the recording gauges read at scrape time (null on a box that does not record). */
 export interface RecordingMetricsSource {
   status(): { enabled: boolean; active: Array<{ segments: number }>; warning: { code: string } | null } | null;
+  /** Recordings moving between boxes (core/contract/recording.ts RecordingTransfer). */
+  transfers?(): Array<Pick<RecordingTransfer, 'recordingId' | 'direction' | 'state' | 'reason' | 'bytes' | 'doneBytes' | 'progress' | 'linkBytes'>>;
 }
+
+const TRANSFER_STATES: RecordingTransfer['state'][] = ['waiting', 'moving', 'paused', 'done', 'failed'];
 
 /** Lesson recording: on or off, rooms being recorded, segments written, and a stop with a warning. */
 export function registerRecordingMetrics(registry: Registry, m: RecordingMetricsSource): void {
@@ -77,5 +82,29 @@ export function registerRecordingMetrics(registry: Registry, m: RecordingMetrics
     this.reset();
     const w = m.status()?.warning;
     if (w) this.set({ code: w.code }, 1);
+  } });
+  const transfers = m.transfers;
+  if (!transfers) return;
+  new Gauge({ name: 'box_recording_transfers', help: 'Recordings moving between boxes, by direction and state (paused: held by the link plan)', labelNames: ['direction', 'state'], registers: [registry], collect() {
+    this.reset();
+    for (const d of ['download', 'upload'] as const) for (const s of TRANSFER_STATES) this.set({ direction: d, state: s }, 0);
+    for (const t of transfers()) this.inc({ direction: t.direction, state: t.state });
+  } });
+  new Gauge({ name: 'box_recording_transfer_pending_bytes', help: 'Bytes of recordings still to move (not verified by the receiver yet)', labelNames: ['direction'], registers: [registry], collect() {
+    const by = { download: 0, upload: 0 };
+    for (const t of transfers()) if (t.state !== 'done') by[t.direction] += Math.max(0, t.bytes - t.doneBytes);
+    this.set({ direction: 'download' }, by.download);
+    this.set({ direction: 'upload' }, by.upload);
+  } });
+  new Gauge({ name: 'box_recording_transfer_link_bytes', help: 'Bytes of recordings this box received / sent over the link since it started (duplicates included)', labelNames: ['direction'], registers: [registry], collect() {
+    const by = { download: 0, upload: 0 };
+    for (const t of transfers()) by[t.direction] += t.linkBytes;
+    this.set({ direction: 'download' }, by.download);
+    this.set({ direction: 'upload' }, by.upload);
+  } });
+  // Per recording only while it is not done, so finished recordings do not pile up as series.
+  new Gauge({ name: 'box_recording_transfer_progress', help: 'Share (0..1) of an unfinished recording transfer verified by the receiver; reason: plan reason or error code', labelNames: ['direction', 'recording', 'state', 'reason'], registers: [registry], collect() {
+    this.reset();
+    for (const t of transfers()) if (t.state !== 'done') this.set({ direction: t.direction, recording: t.recordingId, state: t.state, reason: t.reason ?? '' }, t.progress);
   } });
 }

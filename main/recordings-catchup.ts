@@ -8,6 +8,7 @@ import type { Logger } from '../core/log.js';
 import type { Identity } from '../core/identity.js';
 import type { ProvisionPayload } from '../core/config.js';
 import type { SignedDocument } from '../core/signing.js';
+import type { RecordingTransfer } from '../core/contract/recording.js';
 import { issueBoxToken } from '../core/box-token.js';
 import { writeFileAtomic } from '../core/atomic-file.js';
 import { parseOrThrow } from '../core/validation.js';
@@ -16,7 +17,7 @@ import type { RecordingServices } from './recording-wiring.js';
 import type { MediaServices } from './media-wiring.js';
 import { hubBoxId } from './hub-link.js';
 import { createRecordingsUpload, type LinkPolicyInputs, type RecordingsUpload } from './recordings-upload.js';
-import { createRecordingsCatalogue, type MasterMeta, type MasterRecording, type RecordingsCatalogue } from './recordings-service.js';
+import { createRecordingsCatalogue, recordingId, type MasterMeta, type MasterRecording, type RecordingsCatalogue } from './recordings-service.js';
 
 const masterMetaSchema = z.strictObject({
   lessonId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), room: z.string().min(1).max(200), title: z.string().max(500),
@@ -35,6 +36,8 @@ export interface RecordingsApi {
   tracker: { handle(req: IncomingMessage, res: ServerResponse): void } | undefined;
   /** Teaching points' own recordings sent up to the hub (hub: receives; teaching point: sends). */
   upload: RecordingsUpload;
+  /** Every recording moving between this box and the others, both ways (doctor, /metrics). */
+  transfers(): RecordingTransfer[];
   start(selfUrl: string): void;
   /** One round now: publish what is joined (hub) / fetch the hub's list (teaching point). */
   tick(): Promise<void>;
@@ -67,7 +70,8 @@ export function createRecordingsApi(o: {
   const peer = new FilePeer({ dir, log, onComplete: () => undefined });
 
   const masters = (): MasterRecording[] => {
-    const progress = new Map(peer.status().map((s) => [s.infohash, s.progress]));
+    // fetches(): progress stays visible while the link plan holds a fetch (paused, pieces kept).
+    const progress = new Map(peer.fetches().map((s) => [s.infohash, s.progress]));
     return listed.flatMap((f) => {
       const meta = masterMetaSchema.safeParse(f.meta);
       if (!meta.success) return [];
@@ -131,7 +135,9 @@ export function createRecordingsApi(o: {
       listed = [...byIh.values()];
       writeFileAtomic(join(dir, 'masters.json'), JSON.stringify(listed));
     }
-    await peer.want(listed);
+    // Sequential (the hub is the one source): the link plan pauses a fetch often, and a pause keeps
+    // only whole verified pieces — rarest-first under a cap spread the bytes over many half pieces.
+    await peer.want(listed, { strategy: 'sequential' });
   }
 
   async function tick(): Promise<void> {
@@ -141,6 +147,8 @@ export function createRecordingsApi(o: {
       if (role === 'hub') {
         for (const row of o.recording.store.byState('joined')) if (row.room === row.lessonId) await publish(row.lessonId, row.room);
       } else {
+        // The link plan first, so a master's fetch never starts while the plan holds the link.
+        await upload.applyPolicy().catch((e: Error) => log.warn({ err: e.message }, 'recordings catch-up: link policy failed'));
         await fetchList().catch((e: Error) => log.warn({ err: e.message }, 'recordings catch-up: cannot fetch the hub list'));
         await upload.tick();
       }
@@ -165,6 +173,24 @@ export function createRecordingsApi(o: {
           peers: host && port ? [`${host.replace(/:\d+$/, '')}:${port}`] : [],
         }));
       return signFileList(o.identity, { format: 'tpbox-files/1', boxId: o.identity.boxId, issuedAt: new Date(o.clock.now()).toISOString(), files });
+    },
+    transfers() {
+      const fetches = new Map(peer.fetches().map((f) => [f.infohash, f]));
+      const plan = upload.plan();
+      const down: RecordingTransfer[] = role !== 'teaching-point' ? [] : listed.flatMap((l) => {
+        const meta = masterMetaSchema.safeParse(l.meta);
+        if (!meta.success) return [];
+        const f = fetches.get(l.infohash);
+        const held = peer.heldPath(l) !== undefined;
+        const state: RecordingTransfer['state'] = held ? 'done' : !f ? 'waiting' : f.state === 'fetching' ? 'moving' : f.state;
+        return [{
+          recordingId: recordingId('master', meta.data.lessonId, meta.data.room), lessonId: meta.data.lessonId, room: meta.data.room, title: meta.data.title,
+          direction: 'download' as const, state, reason: state === 'paused' ? plan.reason : state === 'failed' ? f?.code ?? null : null,
+          bytes: l.bytes, doneBytes: held ? l.bytes : f?.doneBytes ?? 0, progress: held ? 1 : f?.progress ?? 0,
+          linkBytes: f?.receivedBytes ?? 0, limitBps: peer.paused ? 0 : peer.downloadLimit,
+        }];
+      });
+      return [...down, ...upload.transfers()];
     },
     publishedFile: (ih) => published.find((p) => p.file.infohash === ih)?.path,
     start(url) {

@@ -7,7 +7,7 @@ import type { Logger } from '../core/log.js';
 import type { Identity } from '../core/identity.js';
 import type { ProvisionPayload } from '../core/config.js';
 import type { Lesson } from '../core/contract/lesson.js';
-import type { RecordingEntry } from '../core/contract/recording.js';
+import type { RecordingEntry, RecordingTransfer } from '../core/contract/recording.js';
 import { BoxError } from '../core/errors.js';
 import { issueBoxToken } from '../core/box-token.js';
 import { writeFileAtomic } from '../core/atomic-file.js';
@@ -16,7 +16,7 @@ import { describeFile, signFileList, verifyFileList, type FilePeer, type ListedF
 import type { RecordingServices } from './recording-wiring.js';
 import type { MediaServices } from './media-wiring.js';
 import { hubBoxId } from './hub-link.js';
-import type { MasterMeta } from './recordings-service.js';
+import { recordingId, uploadedRecordingId, type MasterMeta } from './recordings-service.js';
 
 // A teaching point's own recordings travel up to its hub the way the hub's master travels down: a
 // list signed with the teaching point's box key, each file a private v1 torrent. The teaching point
@@ -72,6 +72,13 @@ export interface RecordingsUpload {
   hubSays(infohash: string): OfferReply['files'][number] | undefined;
   /** Teaching point: the plan in force for the link to the hub. */
   plan(): BandwidthPlan;
+  /**
+   * Teaching point: applies the link plan to everything the file peer moves (uploads of own recordings
+   * and downloads of the hub's masters); call it before wanting a file, so a fetch never starts unplanned.
+   */
+  applyPolicy(): Promise<void>;
+  /** Recordings moving through this module: a teaching point's own going up, or (hub) those being received. */
+  transfers(): RecordingTransfer[];
   start(): Promise<void>;
   tick(): Promise<void>;
   close(): void;
@@ -103,6 +110,7 @@ export function createRecordingsUpload(o: {
   let outgoing: Outgoing[] = role === 'teaching-point' ? read('uploads-out.json', []) : [];
   let current: BandwidthPlan = { paused: false, downloadBps: -1, uploadBps: -1, reason: 'open' };
   let lastError: string | null = null;
+  let lastErrorCode = 'E_HUB_UNREACHABLE';
   const hubSaid = new Map<string, OfferReply['files'][number]>();
   const refusedBy = new Map<string, string>();
   let busy = false;
@@ -198,21 +206,74 @@ export function createRecordingsUpload(o: {
     return bandwidthPlan({ ...inputs, lessonActive: inputs.lessonActive || live, minuteOfDay: d.getHours() * 60 + d.getMinutes() });
   }
 
-  /** Pauses (stops seeding: nothing leaves the box) or throttles the uploads as the link policy says. */
-  async function applyPolicy(): Promise<void> {
+  /**
+   * The one link policy for recordings on a teaching point, both ways through the same file peer:
+   * paused → uploads stop seeding (nothing leaves the box) and master downloads stop keeping their
+   * verified pieces (nothing arrives); otherwise both run under the plan's rates.
+   */
+  async function applyPolicyOnce(): Promise<void> {
     const next = plan();
     const was = current;
     current = next;
     if (next.paused) {
+      await o.peer.pauseFetches();
       for (const u of outgoing) if (o.peer.seeding(u.file.infohash)) await o.peer.unseed(u.file.infohash);
-      if (!was.paused) log.info({ reason: next.reason }, 'recording upload paused: the link is kept for the lesson');
+      if (!was.paused) log.info({ reason: next.reason }, 'recording transfers paused: the link is kept for the lesson');
       return;
     }
     o.peer.throttleUpload(next.uploadBps);
+    o.peer.throttleDownload(next.downloadBps);
+    await o.peer.resumeFetches();
     if (was.paused) {
-      log.info({ reason: next.reason, uploadBps: next.uploadBps }, 'recording upload may go on');
+      log.info({ reason: next.reason, uploadBps: next.uploadBps, downloadBps: next.downloadBps }, 'recording transfers may go on');
       void tick();
     }
+  }
+
+  // One application at a time (timer, tick and the catch-up's rounds): a resume never overtakes a pause.
+  let policyChain: Promise<void> = Promise.resolve();
+  function applyPolicy(): Promise<void> {
+    if (role !== 'teaching-point') return Promise.resolve();
+    policyChain = policyChain.then(applyPolicyOnce, applyPolicyOnce);
+    return policyChain;
+  }
+
+  function transfers(): RecordingTransfer[] {
+    if (role === 'hub') {
+      const fetches = new Map(o.peer.fetches().map((f) => [f.infohash, f]));
+      return incoming.flatMap((i) => {
+        const meta = uploadMetaSchema.safeParse(i.file.meta);
+        if (!meta.success) return [];
+        const f = fetches.get(i.file.infohash);
+        const held = o.peer.heldPath(i.file) !== undefined;
+        const state: RecordingTransfer['state'] = held ? 'done' : !f ? 'waiting' : f.state === 'fetching' ? 'moving' : f.state;
+        return [{
+          recordingId: uploadedRecordingId(i.fromBoxId, meta.data.lessonId, meta.data.room), lessonId: meta.data.lessonId, room: meta.data.room, title: meta.data.title,
+          direction: 'download' as const, state, reason: state === 'failed' ? f?.code ?? null : null,
+          bytes: i.file.bytes, doneBytes: held ? i.file.bytes : f?.doneBytes ?? 0, progress: held ? 1 : f?.progress ?? 0,
+          linkBytes: o.peer.received.get(i.file.infohash) ?? 0, limitBps: o.peer.downloadLimit,
+        }];
+      });
+    }
+    if (role !== 'teaching-point') return [];
+    return outgoing.map((u) => {
+      const meta = u.file.meta as unknown as MasterMeta;
+      const said = hubSaid.get(u.file.infohash);
+      const refused = refusedBy.get(u.file.infohash);
+      let state: RecordingTransfer['state'];
+      let reason: string | null = null;
+      if (u.done) state = 'done';
+      else if (current.paused) { state = 'paused'; reason = current.reason; }
+      else if (refused) { state = 'failed'; reason = refused; }
+      else if (lastError) { state = 'failed'; reason = lastErrorCode; }
+      else state = o.peer.seeding(u.file.infohash) ? 'moving' : 'waiting';
+      const progress = u.done ? 1 : said?.progress ?? 0;
+      return {
+        recordingId: recordingId('own', u.lessonId, u.room), lessonId: u.lessonId, room: u.room, title: String(meta.title ?? u.lessonId),
+        direction: 'upload' as const, state, reason, bytes: u.file.bytes, doneBytes: Math.round(progress * u.file.bytes), progress,
+        linkBytes: o.peer.sent.get(u.file.infohash) ?? 0, limitBps: current.paused ? 0 : current.uploadBps,
+      };
+    });
   }
 
   async function addJoined(): Promise<void> {
@@ -290,6 +351,7 @@ export function createRecordingsUpload(o: {
       lastError = null;
     } catch (e) {
       lastError = (e as Error).message;
+      lastErrorCode = e instanceof BoxError ? e.code : 'E_HUB_UNREACHABLE';
       log.warn({ err: lastError }, 'recording upload: round failed');
     } finally {
       busy = false;
@@ -300,6 +362,7 @@ export function createRecordingsUpload(o: {
     offer, received,
     knows: (ih) => incoming.some((i) => i.file.infohash === ih),
     plan: () => current,
+    applyPolicy, transfers,
     sentBytes: (ih) => o.peer.sent.get(ih) ?? 0,
     hubSays: (ih) => hubSaid.get(ih),
     uploadState(lessonId, room) {

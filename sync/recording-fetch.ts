@@ -72,6 +72,22 @@ export interface FetchProgress {
   error: string | null;
 }
 
+/** Where one wanted file stands, for the technician (doctor, /metrics). */
+export interface FetchState {
+  infohash: string;
+  id: string;
+  /** 'paused': held by pauseFetches() (the link policy); 'failed': the last try failed, it is tried again with the next want(). */
+  state: 'fetching' | 'paused' | 'done' | 'failed';
+  bytes: number;
+  /** Verified bytes held (whole pieces; the last piece may be shorter). */
+  doneBytes: number;
+  progress: number;
+  /** Bytes received for it from peers and web seeds by this instance (duplicates included). */
+  receivedBytes: number;
+  /** BoxError code of the last failure (kept while it is fetched again), else null. */
+  code: string | null;
+}
+
 interface Active {
   torrent: Torrent;
   file: ListedFile | undefined;
@@ -105,9 +121,16 @@ export class FilePeer {
   /** Bytes sent to peers per infohash by this instance (what a seeded file cost the link). */
   readonly sent = new Map<string, number>();
   private uploadBps: number;
+  private downloadBps: number;
+  /** Every file asked for with want(), so a paused fetch can start again by itself. */
+  private readonly wanted = new Map<string, { file: ListedFile; strategy: 'rarest' | 'sequential' }>();
+  /** The last failure per infohash (code for programs, message for the log). */
+  private readonly failures = new Map<string, { code: string; message: string }>();
+  private fetchesPaused = false;
 
   constructor(private readonly o: { dir: string; log: Logger; onComplete: (file: ListedFile, path: string) => void; torrentPort?: number; downloadLimitBps?: number; uploadLimitBps?: number }) {
     this.uploadBps = o.uploadLimitBps ?? -1;
+    this.downloadBps = o.downloadLimitBps ?? -1;
     for (const d of [this.filesDir, this.partialDir]) mkdirSync(d, { recursive: true });
     this.timer = setInterval(() => this.flush(), 1000);
     this.timer.unref();
@@ -126,7 +149,7 @@ export class FilePeer {
   private ensureClient(): WebTorrent {
     if (!this.client) {
       // A private swarm between known boxes: no DHT/LSD/NAT, TCP only (see notes/webtorrent.md).
-      this.client = new WebTorrent({ secure: 0, dht: false, lsd: false, utp: false, natUpnp: false, natPmp: false, webSeeds: true, torrentPort: this.o.torrentPort ?? 0, maxConns: 20, downloadLimit: this.o.downloadLimitBps ?? -1, uploadLimit: this.uploadBps });
+      this.client = new WebTorrent({ secure: 0, dht: false, lsd: false, utp: false, natUpnp: false, natPmp: false, webSeeds: true, torrentPort: this.o.torrentPort ?? 0, maxConns: 20, downloadLimit: this.downloadBps, uploadLimit: this.uploadBps });
       this.client.on('error', (e: unknown) => this.o.log.warn({ err: String((e as Error)?.message ?? e) }, 'file peer: torrent client error'));
     }
     return this.client;
@@ -179,14 +202,56 @@ export class FilePeer {
     this.client?.throttleUpload(bps);
   }
 
+  /**
+   * Download rate for the whole client, bytes/s (-1: no limit; 0 is refused, use pauseFetches()).
+   * Counts every byte received, web seeds included; takes effect within about a second.
+   */
+  throttleDownload(bps: number): void {
+    if (!Number.isInteger(bps) || (bps < 1 && bps !== -1)) throw new BoxError('E_VALIDATION', `A download rate is a whole number of bytes/s ≥ 1, or -1 for no limit (got ${bps}).`);
+    if (bps === this.downloadBps) return;
+    this.downloadBps = bps;
+    this.client?.throttleDownload(bps);
+  }
+
+  /** The download rate in force, bytes/s (-1: no limit). */
+  get downloadLimit(): number { return this.downloadBps; }
+
+  /** Whether fetches are held by pauseFetches(). */
+  get paused(): boolean { return this.fetchesPaused; }
+
+  /**
+   * Stops every fetch, keeping its verified pieces (saved bitfield), so nothing more is received for
+   * it; want() only queues meanwhile. Seeding is not touched. resumeFetches() carries on.
+   */
+  async pauseFetches(): Promise<void> {
+    if (this.fetchesPaused) return;
+    this.fetchesPaused = true;
+    for (const [ih, a] of [...this.active]) {
+      if (!a.file || a.finishing) continue;
+      this.active.delete(ih);
+      await destroyTorrent(a.torrent);
+      // After destroy: no piece can be verified any more, so the saved bitfield is complete.
+      this.saveBitfield(ih, a.torrent);
+    }
+  }
+
+  /** Starts again every wanted file that is not held yet (after pauseFetches()). */
+  async resumeFetches(): Promise<void> {
+    if (!this.fetchesPaused) return;
+    this.fetchesPaused = false;
+    for (const w of [...this.wanted.values()]) await this.want([w.file], { strategy: w.strategy });
+  }
+
   /** Starts fetching every listed file not held yet (idempotent: call it with each fresh list). */
   async want(files: ListedFile[], opts: { strategy?: 'rarest' | 'sequential' } = {}): Promise<void> {
     for (const f of files) {
       if (this.closed) return;
-      if (this.heldPath(f) || this.active.has(f.infohash)) continue;
+      this.wanted.set(f.infohash, { file: f, strategy: opts.strategy ?? 'rarest' });
+      if (this.fetchesPaused || this.heldPath(f) || this.active.has(f.infohash)) continue;
       try {
         await this.fetch(f, opts.strategy ?? 'rarest');
       } catch (e) {
+        this.failures.set(f.infohash, { code: e instanceof BoxError ? e.code : 'E_INTERNAL', message: (e as Error).message });
         this.o.log.warn({ infohash: f.infohash, id: f.id, err: (e as Error).message }, 'file peer: cannot fetch');
       }
     }
@@ -213,7 +278,13 @@ export class FilePeer {
     this.active.set(f.infohash, a);
     t.on('verified', () => { a.dirty = true; });
     t.on('wire', (w) => w.on('download', (n: number) => this.received.set(f.infohash, (this.received.get(f.infohash) ?? 0) + n)));
-    t.on('error', (e: unknown) => { a.error = String((e as Error)?.message ?? e); this.o.log.warn({ infohash: f.infohash, err: a.error }, 'file peer: fetch error'); });
+    t.on('error', (e: unknown) => {
+      a.error = String((e as Error)?.message ?? e);
+      // webtorrent destroys a torrent after an error: drop it so the next want() tries again.
+      if (this.active.get(f.infohash) === a) this.active.delete(f.infohash);
+      this.failures.set(f.infohash, { code: /ENOSPC/.test(a.error) ? 'E_DISK_FULL' : 'E_INTERNAL', message: a.error });
+      this.o.log.warn({ infohash: f.infohash, err: a.error }, 'file peer: fetch error');
+    });
     t.on('ready', () => { for (const p of f.peers) t.addPeer(p); });
     t.on('done', () => { void this.finish(f.infohash); });
     this.o.log.info({ infohash: f.infohash, id: f.id, resumedPieces: bitfield ? countSet(bitfield) : 0 }, 'file peer: fetching');
@@ -221,13 +292,27 @@ export class FilePeer {
 
   private flush(): void {
     for (const [ih, a] of this.active) {
-      if (!a.file || !a.dirty || a.finishing || !a.torrent.bitfield) continue;
+      if (!a.file || !a.dirty || a.finishing) continue;
       a.dirty = false;
-      try {
-        writeFileAtomic(this.bitfieldFile(ih), Buffer.from(a.torrent.bitfield.buffer));
-      } catch (e) {
-        this.o.log.warn({ infohash: ih, err: (e as Error).message }, 'file peer: cannot save progress');
-      }
+      this.saveBitfield(ih, a.torrent);
+    }
+  }
+
+  private saveBitfield(ih: string, t: Torrent): void {
+    if (!t.bitfield) return;
+    try {
+      writeFileAtomic(this.bitfieldFile(ih), Buffer.from(t.bitfield.buffer));
+    } catch (e) {
+      this.o.log.warn({ infohash: ih, err: (e as Error).message }, 'file peer: cannot save progress');
+    }
+  }
+
+  /** Verified pieces in the saved bitfield (a paused or not yet started fetch). */
+  private savedPieces(ih: string): number {
+    try {
+      return countSet(readFileSync(this.bitfieldFile(ih)));
+    } catch {
+      return 0;
     }
   }
 
@@ -243,6 +328,7 @@ export class FilePeer {
     rmSync(this.bitfieldFile(ih), { force: true });
     if (!ok) {
       rmSync(join(this.partialDir, ih), { recursive: true, force: true });
+      this.failures.set(ih, { code: 'E_ITEM_CORRUPT', message: 'The fetched file did not match its listed sha256.' });
       this.o.log.error({ infohash: ih, id: f.id }, 'file peer: fetched file failed its sha256 check; it will be fetched again');
       return;
     }
@@ -254,6 +340,7 @@ export class FilePeer {
     fsyncDir(this.filesDir);
     fsyncDir(this.partialDir);
     const path = join(this.filesDir, ih, f.fileName);
+    this.failures.delete(ih);
     this.o.log.info({ infohash: ih, id: f.id, bytes: f.bytes }, 'file peer: fetched and verified');
     this.o.onComplete(f, path);
   }
@@ -262,6 +349,22 @@ export class FilePeer {
     return [...this.active.entries()].filter(([, a]) => a.file).map(([ih, a]) => ({
       infohash: ih, id: a.file!.id, progress: a.torrent.progress ?? 0, downloadedBytes: a.torrent.downloaded ?? 0, peers: a.torrent.numPeers ?? 0, error: a.error,
     }));
+  }
+
+  /** Every wanted file (this instance's want() calls), held or not. */
+  fetches(): FetchState[] {
+    return [...this.wanted.values()].map(({ file: f }) => {
+      const base = { infohash: f.infohash, id: f.id, bytes: f.bytes, receivedBytes: this.received.get(f.infohash) ?? 0 };
+      const failure = this.failures.get(f.infohash);
+      if (this.heldPath(f)) return { ...base, state: 'done' as const, doneBytes: f.bytes, progress: 1, code: null };
+      const a = this.active.get(f.infohash);
+      const t = a?.torrent;
+      const pieces = t?.bitfield ? countSet(t.bitfield.buffer) : this.savedPieces(f.infohash);
+      const doneBytes = Math.min(f.bytes, pieces * PIECE_LENGTH);
+      const progress = Math.round((doneBytes / f.bytes) * 1000) / 1000;
+      const state = a ? 'fetching' as const : this.fetchesPaused ? 'paused' as const : failure ? 'failed' as const : 'fetching' as const;
+      return { ...base, state, doneBytes, progress, code: failure?.code ?? null };
+    });
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,6 @@
 // Shape of GET /api/health (a stable path county tooling and other boxes rely on).
 import type { HardwareHealth } from './hardware.js';
-import type { RecordingStatus } from './recording.js';
+import type { RecordingStatus, RecordingTransfer } from './recording.js';
 export type BoxRole = 'hub' | 'teaching-point' | 'seed';
 
 export interface HealthReport {
@@ -28,4 +28,6 @@ export interface HealthReport {
   hardware: HardwareHealth | null;
   /** Lesson recording on this box (hub and teaching point). */
   recording?: RecordingStatus | null;
+  /** Recordings moving between boxes (masters down, teaching points' own up): null on a seed. */
+  recordingTransfers?: RecordingTransfer[] | null;
 }

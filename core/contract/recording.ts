@@ -62,3 +62,28 @@ export interface RecordingStatus {
   /** Set when recording had to stop or cannot start, e.g. the disk is nearly full. */
   warning: { code: string; message: string } | null;
 }
+
+/**
+ * A recording moving between boxes (also in /api/health, for `box doctor`): the hub's master down to a
+ * teaching point, a teaching point's own recording up to its hub (on the hub: 'download', being received).
+ */
+export interface RecordingTransfer {
+  /** The recording's id in GET /api/recordings. */
+  recordingId: string;
+  lessonId: string;
+  room: string;
+  title: string;
+  direction: 'download' | 'upload';
+  /** 'moving': bytes may flow now; 'paused': held by the link plan (see reason); 'failed': see reason (a BoxError code), tried again. */
+  state: 'waiting' | 'moving' | 'paused' | 'done' | 'failed';
+  /** Paused: the plan's reason ('lesson-paused', 'outside-window'); failed: a BoxError code; else null. */
+  reason: string | null;
+  bytes: number;
+  /** Verified on the receiving side (for an upload: what the hub last said). */
+  doneBytes: number;
+  progress: number;
+  /** Bytes this box moved over the link for it since it started (received or sent; duplicates included). */
+  linkBytes: number;
+  /** Rate limit in force for this direction, bytes/s (-1: none). */
+  limitBps: number;
+}

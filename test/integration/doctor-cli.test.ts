@@ -189,6 +189,8 @@ describe('box provision / doctor / status (CLI)', () => {
     // A running teaching point records lessons by default: on, nothing recording between lessons.
     expect(report.checks.find((c) => c.id === 'recording')).toMatchObject({ verdict: 'ok', detail: expect.stringContaining('lessons are recorded') });
     expect(verdict('recording')).toBe('ok');
+    // Recordings moving between boxes: none yet on a fresh teaching point.
+    expect(report.checks.find((c) => c.id === 'recording-transfers')).toMatchObject({ verdict: 'ok', detail: expect.stringContaining('no recording to move') });
   });
 
   it('refuses a bundle changed after signing and leaves the data folder as it was', async () => {

@@ -9,7 +9,7 @@ import { basename, join } from 'node:path';
 import { startDemoCamera, type DemoCamera } from '../../main/demo-camera.js';
 import { silentLogger } from '../../core/log.js';
 import { generateKeyPair } from '../../core/signing.js';
-import type { RecordingEntry } from '../../core/contract/recording.js';
+import type { RecordingEntry, RecordingTransfer } from '../../core/contract/recording.js';
 import { describeFile, signFileList, type ListedFile } from '../../sync/recording-fetch.js';
 import { issueBoxToken } from '../../core/box-token.js';
 import { systemClock } from '../../core/clock.js';
@@ -89,6 +89,8 @@ describe('a teaching point recording going up to the hub', () => {
     // Held: nothing leaves the teaching point outside the sync window ...
     await waitFor(async () => ((await ownEntry())?.upload?.state === 'paused' ? true : undefined), 30_000, 250);
     expect((await ownEntry())?.upload).toEqual({ state: 'paused', reason: 'outside-window' });
+    const upMove = () => tp!.box.context.recordings!.transfers().find((t) => t.direction === 'upload' && t.room === classroom);
+    expect(upMove()).toMatchObject({ state: 'paused', reason: 'outside-window', linkBytes: 0, progress: 0, limitBps: 0, bytes: d.bytes });
     // ... nor while another live lesson holds the link, once the window is lifted.
     const lesson2 = await createLesson(hubUrl, [tpId], -1000, 15_000);
     await waitFor(() => (rec.upload.plan().reason === 'lesson-paused' ? true : undefined), 30_000, 100);
@@ -151,6 +153,10 @@ describe('a teaching point recording going up to the hub', () => {
     expect(sentAfter).toBeLessThanOrEqual(missing + 2 * PIECE_LENGTH);
     // The teaching point learns the hub holds it and stops offering it.
     await waitFor(async () => ((await ownEntry())?.upload?.state === 'done' ? true : undefined), 30_000, 250);
+    expect(upMove()).toMatchObject({ state: 'done', reason: null, progress: 1, doneBytes: d.bytes });
+    // The hub's side, as `box doctor` on the hub reads it: the teaching point's recording received, done.
+    const hubHealth = (await (await fetch(`${hubUrl}/api/health`)).json()) as { recordingTransfers: RecordingTransfer[] };
+    expect(hubHealth.recordingTransfers.find((t) => t.room === classroom)).toMatchObject({ direction: 'download', state: 'done', progress: 1, bytes: d.bytes, recordingId: entry.id });
 
     // The hub takes only what the teaching point recorded of its own lessons, under its own key.
     const offer = async (body: unknown, auth = true) => {

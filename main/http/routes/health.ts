@@ -36,6 +36,7 @@ export async function healthReport(ctx: BoxContext): Promise<HealthReport> {
       : null,
     hardware: ctx.hardware ? await ctx.hardware.health() : null,
     recording: ctx.recordings ? ctx.recordings.catalogue.status() : null,
+    recordingTransfers: ctx.recordings ? ctx.recordings.transfers() : null,
   };
 }
 
