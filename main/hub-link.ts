@@ -1,5 +1,5 @@
 import type { Logger } from '../core/log.js';
-import type { OffsetClock } from '../core/clock.js';
+import { OffsetEstimator, type OffsetClock } from '../core/clock.js';
 import type { KvStore } from '../core/store/kv-store.js';
 import type { AuditStore } from '../core/store/audit-store.js';
 import type { Identity } from '../core/identity.js';
@@ -56,6 +56,7 @@ export class HubLink {
   private closed = false;
   private failures = 0;
   private status: HubStatus;
+  private readonly offsets = new OffsetEstimator();
   private readonly hubId: string;
 
   constructor(private readonly o: HubLinkOptions) {
@@ -105,7 +106,9 @@ export class HubLink {
     this.timer = setTimeout(() => {
       void this.tick().finally(() => {
         const base = this.o.intervalMs ?? 15_000;
-        const next = this.failures === 0 ? base : Math.min(base * 2 ** Math.min(this.failures, 6), this.o.maxIntervalMs ?? 60_000);
+        // The first few time samples come a second apart: the best of several is the clock to follow.
+        const settling = this.offsets.count < 3 ? Math.min(base, 1000) : base;
+        const next = this.failures === 0 ? settling : Math.min(base * 2 ** Math.min(this.failures, 6), this.o.maxIntervalMs ?? 60_000);
         this.schedule(next);
       });
     }, ms);
@@ -183,7 +186,7 @@ export class HubLink {
     }
     const { time } = (await res.json()) as { time: number };
     // Follow the hub's clock: rural clocks are often wrong, the hub is the reference.
-    const offset = Math.round(time - (sent + received) / 2);
+    const offset = this.offsets.add(Math.round(time - (sent + received) / 2), received - sent, received);
     this.o.clock.setOffset(offset);
     this.o.metrics.clockOffset.set(offset / 1000);
     this.o.metrics.hubReachable.set(1);
