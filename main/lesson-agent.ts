@@ -157,7 +157,7 @@ export class LessonAgent {
         pull: { state: a.pull.state, connects: a.pull.connects, lastError: a.pull.lastError },
         push: a.push ? { state: a.push.state, connects: a.push.connects, lastError: a.push.lastError } : null,
         control: a.control.status(),
-        ...(m ? { rung: m.rung, received: { rxBps: m.rxBps, videoHeight: m.videoHeight, audioGaps: m.audioGaps.slice(-50) } } : {}),
+        ...(m ? { rung: m.rung, received: { rxBps: m.rxBps, videoHeight: m.videoHeight, audioGaps: m.audioGaps.slice(-50), lossAlarms: a.pull.lossAlarm?.alarms ?? 0 } } : {}),
       };
     });
   }

@@ -3,6 +3,14 @@ import { useCodecFor } from './codec-switch.js';
 import type { Rung } from '../core/contract/lesson.js';
 import { Ladder, layersByRung, vp8KeyframeSize, type LadderOptions } from './ladder.js';
 import { RtpRewriter } from './rtp-rewriter.js';
+import { guardRetransmissions, type NackGuard } from './nack-guard.js';
+import { Pacer } from './pacer.js';
+
+/** Loss in one receiver report at or above which the ladder decides at once (random loss of a few % never reaches it). */
+const URGENT_LOSS = 0.3;
+const URGENT_LOSS_CAP = 0.6;
+/** How far back a receiver report may reach (werift sends one every 0.5–1.5 s), with some margin. */
+const REPORT_SPAN_MS = 1600;
 
 /** Picks the simulcast layer to forward: the wanted one if present, else the best present. */
 export function chooseLayer(available: string[], wanted: string | undefined): string | undefined {
@@ -53,15 +61,26 @@ export class EgressPeer {
   private ladderTimer: NodeJS.Timeout | undefined;
   private ladderTarget: string | undefined;
   private ladderReady = false;
-  private lastFeedbackAt = Date.now();
+  /**
+   * When the first packet went out that the receiver has not answered with RTCP yet (undefined: it has
+   * had nothing to answer). A werift receiver (a teaching point's pull) sends no RTCP before its first
+   * packet, so quiet before any media is no outage: counting it one put the link 'offline' 3 s after a
+   * pull came up ahead of the publisher, and a video-only source then stayed gated there for good.
+   */
+  private unansweredSince: number | undefined;
   private lossReports: Array<{ at: number; frac: number }> = [];
   /** Per ladder tick: video packets sent and distinct ones the receiver asked again for (NACK). */
   private nackWindow: Array<{ at: number; sent: number; nacked: number }> = [];
   private readonly nackedNow = new Set<number>();
   private sentVideoAtTick = 0;
-  private bytesVideo = 0;
-  private bytesAudio = 0;
-  private windowStart = Date.now();
+  /** Bytes sent per 100 ms, the last 1.5 s: the rate a loss report is set against, whenever it comes. */
+  private sentLog: Array<{ at: number; video: number; audio: number }> = [];
+  private readonly bornAt = Date.now();
+  readonly nackGuards: NackGuard[] = [];
+  /** On a ladder link: video waits its turn so a keyframe does not hold up the audio on the WAN. */
+  readonly pacer: Pacer | undefined;
+  private lastRung: Rung | undefined;
+  private rungChangedAt = 0;
   private readonly layerHeights = new Map<string, number>();
   private lastAvailable: string[] = [];
   private lastRates: ReadonlyMap<string, number> = new Map();
@@ -71,6 +90,8 @@ export class EgressPeer {
     this.wantedLayer = wantedLayer;
     if (linkOf !== undefined && wantedLayer === undefined) {
       this.ladder = new Ladder(Date.now(), '720p', ladderOptions);
+      // Old video thrown away: the picture can only resume from a keyframe.
+      this.pacer = new Pacer(() => this.onKeyframeNeeded(this.currentLayer));
       this.ladderTimer = setInterval(() => this.ladderTick(), 1000);
       this.ladderTimer.unref();
     }
@@ -82,6 +103,8 @@ export class EgressPeer {
       // werift books every sent packet for a transport-cc estimate; the box never negotiates
       // transport-cc and nothing reads the estimate, so that per-packet work is skipped.
       (t.sender.senderBWE as { rtpPacketSent: (info: unknown) => void }).rtpPacketSent = () => undefined;
+      // On a link following the ladder, video lost while the rung is audio-only is not worth sending again.
+      this.nackGuards.push(guardRetransmissions(t.sender, () => t.kind === 'video' && this.ladder !== undefined && this.ladderTarget === undefined));
       if (t.kind === 'video' && !this.videoSender) {
         this.videoSender = t.sender;
         this.videoMime = t.codecs[0]?.mimeType.toLowerCase();
@@ -109,23 +132,60 @@ export class EgressPeer {
 
   private onFeedback(sender: RTCRtpSender, p: RtcpPacket): void {
     const now = Date.now();
-    this.lastFeedbackAt = now;
+    this.unansweredSince = undefined;
     if (p.type !== RtcpRrPacket.type && p.type !== RtcpSrPacket.type) return;
-    for (const r of (p as RtcpRrPacket).reports) if (r.ssrc === sender.ssrc) this.lossReports.push({ at: now, frac: r.fractionLost / 256 });
+    for (const r of (p as RtcpRrPacket).reports) {
+      if (r.ssrc !== sender.ssrc) continue;
+      const frac = r.fractionLost / 256;
+      const recent = this.lossReports.filter((x) => now - x.at <= 2500);
+      const wasClean = recent.reduce((a, x) => a + x.frac, 0) < this.ladder!.o.congestionLoss * Math.max(1, recent.length);
+      this.lossReports.push({ at: now, frac });
+      // Sudden heavy loss (the teaching point's early alarm, or a report in the middle of it): the link
+      // got thinner than the rung, and waiting for the next tick is what breaks the audio. Once the
+      // reports already show it, the ticks decide on their mean.
+      if (frac >= URGENT_LOSS && wasClean) this.ladderTick(frac);
+    }
   }
 
-  /** Once a second: what was sent, what the receiver reported lost, how long since it said anything. */
-  private ladderTick(): void {
+  private noteSent(bytes: number, kind: 'video' | 'audio', now: number): void {
+    let b = this.sentLog.at(-1);
+    if (!b || now - b.at >= 100) {
+      b = { at: now, video: 0, audio: 0 };
+      this.sentLog.push(b);
+      if (this.sentLog.length > 15) this.sentLog.shift();
+    }
+    b[kind] += bytes;
+    this.unansweredSince ??= now;
+  }
+
+  /** Sent rate over the last second (over less only while the peer is younger). */
+  private sentRates(now: number): { bps: number; audioBps: number } {
+    const recent = this.sentLog.filter((b) => now - b.at < 1000);
+    const secs = Math.max(0.2, Math.min(1, (now - this.bornAt) / 1000));
+    const sum = (k: 'video' | 'audio') => recent.reduce((a, b) => a + b[k], 0);
+    return { bps: ((sum('video') + sum('audio')) * 8) / secs, audioBps: (sum('audio') * 8) / secs };
+  }
+
+  /**
+   * Once a second, and at once on heavy loss: what was sent, what the receiver reported lost, how long
+   * since it said anything. `urgentLoss` is the report that called it: it counts in full, not averaged
+   * with the clean reports from before the link got thinner.
+   */
+  private ladderTick(urgentLoss?: number): void {
     const ladder = this.ladder;
     if (!ladder || this.closed) return;
     const now = Date.now();
-    const secs = Math.max(0.2, (now - this.windowStart) / 1000);
-    const sentBps = ((this.bytesVideo + this.bytesAudio) * 8) / secs;
-    const audioBps = Math.max(40_000, (this.bytesAudio * 8) / secs);
-    this.bytesVideo = this.bytesAudio = 0;
-    this.windowStart = now;
+    const sent = this.sentRates(now);
+    const sentBps = sent.bps;
+    const audioBps = Math.max(40_000, sent.audioBps);
     this.lossReports = this.lossReports.filter((r) => now - r.at <= 2500);
-    const rrLoss = this.lossReports.length > 0 ? this.lossReports.reduce((a, r) => a + r.frac, 0) / this.lossReports.length : null;
+    // A report covers up to 1.5 s before it was sent (werift's RR interval): one that came soon after a
+    // step still counts the loss of the old rung, and would push the ladder a second step down.
+    const current = this.lossReports.filter((r) => r.at - this.rungChangedAt >= REPORT_SPAN_MS);
+    const meanLoss = current.length > 0 ? current.reduce((a, r) => a + r.frac, 0) / current.length : null;
+    // A dozen packets caught in one burst can all be lost while most of the link still delivers, so the
+    // budget never assumes less than 40 % got through; the next ticks step further if needed.
+    const rrLoss = urgentLoss === undefined ? meanLoss : Math.max(Math.min(urgentLoss, URGENT_LOSS_CAP), meanLoss ?? 0);
     this.nackWindow.push({ at: now, sent: this.sentVideo - this.sentVideoAtTick, nacked: this.nackedNow.size });
     this.sentVideoAtTick = this.sentVideo;
     this.nackedNow.clear();
@@ -139,8 +199,13 @@ export class EgressPeer {
     const byRung = layersByRung(this.lastAvailable, this.lastRates, this.layerHeights);
     const needs: Partial<Record<Rung, number>> = {};
     for (const [r, l] of byRung) needs[r] = (this.lastRates.get(l) ?? 0) + audioBps;
-    const rung = ladder.update({ now, feedbackAgeMs: now - this.lastFeedbackAt, sentBps, loss: rrLoss, linkLoss: nackLoss, rttMs: rtt === undefined ? null : rtt * 1000, needs });
+    const rung = ladder.update({ now, feedbackAgeMs: this.unansweredSince === undefined ? 0 : now - this.unansweredSince, sentBps, loss: rrLoss, linkLoss: nackLoss, rttMs: rtt === undefined ? null : rtt * 1000, needs });
+    if (rung !== this.lastRung) {
+      this.lastRung = rung;
+      this.rungChangedAt = now;
+    }
     this.ladderTarget = byRung.get(rung);
+    if (this.ladderTarget !== undefined) this.pacer?.setTarget(this.lastRates.get(this.ladderTarget) ?? 0);
     this.ladderReady = true;
     this.ladderUpdatedAt = now;
   }
@@ -159,9 +224,11 @@ export class EgressPeer {
         const size = vp8KeyframeSize(pkt.payload);
         if (size) this.layerHeights.set(layer, size.height);
       }
+      const firstVideo = this.lastAvailable.length === 0 && available.length > 0;
       this.lastAvailable = available;
       if (rates) this.lastRates = rates;
       if (!this.ladderReady) this.ladderTarget = chooseLayer(available, undefined);
+      else if (firstVideo) this.ladderTick(); // the first video on offer (teacher started after the link): decide now, not at the next tick
       if (this.ladderTarget === undefined) {
         if (this.currentLayer !== undefined) this.resetSource(); // audio-only or offline: the picture resumes from a keyframe
         return;
@@ -175,13 +242,16 @@ export class EgressPeer {
     }
     if (target !== undefined && target !== this.currentLayer && layer === target) {
       // Switch (or start) only on a keyframe of the new layer; until then the old layer goes on.
-      if (keyframe) this.currentLayer = target;
+      if (keyframe) {
+        this.currentLayer = target;
+        this.pacer?.setTarget(rates?.get(target) ?? this.lastRates.get(target) ?? 0);
+      }
       else this.onKeyframeNeeded(target);
     }
     if (this.currentLayer === undefined || layer !== this.currentLayer) return;
-    this.send(this.videoSender, this.video, pkt);
+    this.send(this.videoSender, this.video, pkt, this.pacer);
     this.sentVideo++;
-    this.bytesVideo += pkt.payload.length + 12;
+    if (this.ladder) this.noteSent(pkt.payload.length + 12, 'video', Date.now());
   }
 
   private autoTarget: string | undefined;
@@ -216,7 +286,7 @@ export class EgressPeer {
     if (this.closed || !this.audioSender) return;
     this.send(this.audioSender, this.audio, pkt);
     this.sentAudio++;
-    this.bytesAudio += pkt.payload.length + 12;
+    if (this.ladder) this.noteSent(pkt.payload.length + 12, 'audio', Date.now());
   }
 
   /** The layer the ladder wants forwarded now (undefined: audio only). */
@@ -234,9 +304,16 @@ export class EgressPeer {
     };
   }
 
-  private send(sender: RTCRtpSender, rw: RtpRewriter, pkt: RtpPacket): void {
+  private send(sender: RTCRtpSender, rw: RtpRewriter, pkt: RtpPacket, pacer?: Pacer): void {
     const h = pkt.header;
     const { sequenceNumber, timestamp } = rw.rewrite(h.ssrc, h.sequenceNumber, h.timestamp, Date.now());
+    if (pacer) pacer.push(pkt.payload.length + 12, () => this.transmit(sender, pkt, sequenceNumber, timestamp));
+    else this.transmit(sender, pkt, sequenceNumber, timestamp);
+  }
+
+  private transmit(sender: RTCRtpSender, pkt: RtpPacket, sequenceNumber: number, timestamp: number): void {
+    if (this.closed) return;
+    const h = pkt.header;
     // A fresh header per peer without the publisher's extensions (their ids may collide with ours).
     const copy = new RtpPacket(new RtpHeader({ marker: h.marker, payloadType: h.payloadType, sequenceNumber, timestamp, ssrc: h.ssrc }), pkt.payload);
     sender.sendRtp(copy).catch(() => undefined);
@@ -250,6 +327,7 @@ export class EgressPeer {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.ladderTimer);
+    this.pacer?.close();
     await this.pc.close();
   }
 }

@@ -82,6 +82,13 @@ export class Ladder {
       }
       return this.rung;
     }
+    if (Object.keys(s.needs).length === 0) {
+      // No video on offer (no publisher yet, or an audio-only one): nothing to decide, and the rung stays,
+      // so the picture starts when video comes. Fitting it down to audio-only here meant a clean hold
+      // (15 s) before the first picture of a teacher who started after the teaching point had joined.
+      if (this.rung === 'offline') this.set(this.beforeOffline ?? '720p', s.now);
+      return this.rung;
+    }
     if (this.rung === 'offline') {
       // Back after an outage: resume where it was; congestion pulls it down if the link came back thinner.
       this.set(this.fit(this.beforeOffline ?? '720p', s.needs), s.now);

@@ -3,6 +3,7 @@ import type { Logger } from '../core/log.js';
 import { EgressPeer } from './egress.js';
 import type { IngestPeer } from './ingest.js';
 import { PullMeter } from './ladder-meter.js';
+import { LossAlarm, attachLossAlarm } from './loss-alarm.js';
 import { gatheringComplete } from './peer-config.js';
 import type { Sfu } from './sfu.js';
 
@@ -43,9 +44,14 @@ export class RemoteLink {
   lastError: string | null = null;
   /** On a pull: what arrives (rung, rate, audio gaps), kept across reconnects. */
   readonly meter: PullMeter | undefined;
+  /** On a pull: the early loss reports sent to the hub (see loss-alarm.ts). */
+  readonly lossAlarm: LossAlarm | undefined;
 
   constructor(private readonly o: RemoteLinkOptions) {
-    if (o.direction === 'pull') this.meter = new PullMeter();
+    if (o.direction === 'pull') {
+      this.meter = new PullMeter();
+      this.lossAlarm = new LossAlarm();
+    }
   }
 
   start(): void {
@@ -63,7 +69,7 @@ export class RemoteLink {
     let backoff = this.o.minBackoffMs ?? 500;
     while (!this.stopped) {
       const startedAt = Date.now();
-      const attempt = new Attempt(this.o, this.meter);
+      const attempt = new Attempt(this.o, this.meter, this.lossAlarm);
       try {
         this.state = 'connecting';
         await attempt.connect();
@@ -101,7 +107,7 @@ class Attempt {
   private egress: EgressPeer | undefined;
   private location: string | undefined;
 
-  constructor(private readonly o: RemoteLinkOptions, private readonly meter: PullMeter | undefined) {}
+  constructor(private readonly o: RemoteLinkOptions, private readonly meter: PullMeter | undefined, private readonly lossAlarm: LossAlarm | undefined) {}
 
   async connect(): Promise<void> {
     const { sfu, direction } = this.o;
@@ -112,6 +118,7 @@ class Attempt {
     if (direction === 'pull') {
       this.ingest = sfu.newIngest(pc);
       this.meter?.attach(pc);
+      if (this.lossAlarm) attachLossAlarm(pc, this.lossAlarm);
     }
     await pc.setLocalDescription(await pc.createOffer());
     await gatheringComplete(pc);

@@ -96,7 +96,10 @@ export class Room {
   addSubscriber(sub: EgressPeer): void {
     this.subs.add(sub);
     sub.onKeyframeNeeded = (layer) => this.source?.requestKeyframe(layer);
-    this.source?.requestKeyframe();
+    // A peer still connecting asks when its SRTP is up (EgressPeer, onReady): a keyframe asked for now
+    // reaches the box before then and is dropped, and the publisher then ignores the next request for
+    // 300 ms (Chromium), which held a new screen's first picture back ~200 ms.
+    if (sub.pc.connectionState === 'connected') this.source?.requestKeyframe();
   }
 
   removeSubscriber(sub: EgressPeer): void {

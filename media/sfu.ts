@@ -129,7 +129,7 @@ export class Sfu {
     try {
       await pc.setRemoteDescription({ type: 'offer', sdp: offer });
       for (const t of pc.getTransceivers()) t.setDirection('recvonly');
-      const answer = await this.answer(pc);
+      const answer = await this.answer(pc, offer);
       const session = this.register('whip', roomName, actor, peer);
       this.setSource(roomName, peer);
       return { session, answer };
@@ -148,7 +148,7 @@ export class Sfu {
     try {
       await pc.setRemoteDescription({ type: 'offer', sdp: offer });
       for (const t of pc.getTransceivers()) t.setDirection('sendonly');
-      const answer = await this.answer(pc);
+      const answer = await this.answer(pc, offer);
       peer.bind();
       const session = this.register('whep', roomName, actor, peer);
       this.addSubscriber(roomName, peer);
@@ -159,7 +159,10 @@ export class Sfu {
     }
   }
 
-  private async answer(pc: RTCPeerConnection): Promise<string> {
+  private async answer(pc: RTCPeerConnection, offer: string): Promise<string> {
+    // Answer a=setup:passive so the peer starts DTLS the moment ICE is up: as the DTLS client (werift's
+    // default answer) werift waits a fixed 100 ms before its ClientHello, on every new screen's first picture.
+    if (!/^a=setup:passive/m.test(offer)) for (const t of pc.dtlsTransports) if (t.role === 'auto') t.role = 'server';
     await pc.setLocalDescription(await pc.createAnswer());
     await gatheringComplete(pc);
     const sdp = pc.localDescription?.sdp;

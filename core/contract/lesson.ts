@@ -89,7 +89,11 @@ export interface LessonLinkStatus {
   /** The ladder rung the link is on, once measured. */
   rung?: Rung;
   /** Measured on the pull at this box: receive rate, last picture height, recent audio gaps (≥ 100 ms, ms since epoch). */
-  received?: { rxBps: number; videoHeight: number | null; audioGaps: Array<{ endedAt: number; wallMs: number; mediaMs: number }> };
+  received?: {
+    rxBps: number; videoHeight: number | null; audioGaps: Array<{ endedAt: number; wallMs: number; mediaMs: number }>;
+    /** Early loss reports this box sent its hub (the link got thinner than the rung). */
+    lossAlarms: number;
+  };
 }
 
 /** What the hub knows of each teaching point's link in a lesson: GET /api/lessons/<id>/links → { points }. */

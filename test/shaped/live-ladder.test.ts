@@ -169,7 +169,7 @@ describe('bandwidth ladder on a teaching-point link', () => {
     await hold(8000);
     windows.push({ label: '2 Mbit/s after outage', from: resumed, to: Date.now() });
     windows.push({ label: '2 Mbit/s + 5 % loss', ...(await step('2 Mbit/s + 5 % loss', () => s.loss(5), '360p', ['360p'], 10_000)) });
-    await tpLink();
+    const lossAlarms = (await tpLink())?.received?.lossAlarms;
 
     const perStep = windows.map((w) => {
       const inside = [...gaps.values()].filter((g) => g.endedAt - g.wallMs < w.to && g.endedAt > w.from);
@@ -178,7 +178,7 @@ describe('bandwidth ladder on a teaching-point link', () => {
       const media = inside.filter((g) => g.endedAt <= w.to).map((g) => g.mediaMs);
       return { step: w.label, maxWallGapMs: Math.max(0, ...wall), maxMediaGapMs: Math.max(0, ...media), gapsOver100ms: inside.length };
     });
-    console.log(JSON.stringify({ figures, rungSequence: seen, audio: perStep }, null, 1));
+    console.log(JSON.stringify({ figures, rungSequence: seen, audio: perStep, lossAlarms }, null, 1));
     for (const p of perStep) {
       expect(p.maxMediaGapMs, `${p.step}: audio missing`).toBeLessThanOrEqual(300);
       expect(p.maxWallGapMs, `${p.step}: audio arrival gap`).toBeLessThanOrEqual(300);

@@ -1,0 +1,64 @@
+import { describe, it, expect, vi } from 'vitest';
+import { GenericNack, RtcpTransportLayerFeedback, RtcpRrPacket, type RTCRtpSender } from 'werift';
+import { guardRetransmissions } from '../../media/nack-guard.js';
+
+// The seam: werift's RTCRtpSender.handleRtcpPacket, which resends every packet a NACK names. A stand-in
+// records what reaches it, so the test sees exactly which sequence numbers would go out again.
+function fakeSender(rttSeconds?: number) {
+  const reached: Array<number[] | string> = [];
+  const sender = {
+    rtt: rttSeconds,
+    handleRtcpPacket: (p: RtcpTransportLayerFeedback) => reached.push(p.type === RtcpTransportLayerFeedback.type ? [...(p.feedback as GenericNack).lost] : 'other'),
+  };
+  return { sender: sender as unknown as RTCRtpSender, reached };
+}
+const nack = (lost: number[]) => new RtcpTransportLayerFeedback({ feedback: new GenericNack({ senderSsrc: 1, mediaSourceSsrc: 2, lost }) });
+
+describe('retransmission guard', () => {
+  it('resends a packet once per round trip however often werift repeats the NACK (every 5 ms)', () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    try {
+      const { sender, reached } = fakeSender();
+      const g = guardRetransmissions(sender);
+      for (let i = 0; i < 10; i++) {
+        sender.handleRtcpPacket(nack([100, 101]));
+        vi.advanceTimersByTime(5);
+      }
+      expect(reached.flat()).toEqual([100, 101]);
+      expect(g).toEqual({ resent: 2, suppressed: 18 });
+      vi.advanceTimersByTime(100); // a round trip later the receiver still misses it: once more
+      sender.handleRtcpPacket(nack([100, 102]));
+      expect(reached.at(-1)).toEqual([100, 102]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('waits longer on a slow link (1.5 × RTT, at most 500 ms)', () => {
+    vi.useFakeTimers({ now: 2_000_000 });
+    try {
+      const { sender, reached } = fakeSender(0.25);
+      guardRetransmissions(sender);
+      sender.handleRtcpPacket(nack([7]));
+      vi.advanceTimersByTime(300);
+      sender.handleRtcpPacket(nack([7]));
+      vi.advanceTimersByTime(100);
+      sender.handleRtcpPacket(nack([7]));
+      expect(reached.map((l) => l.length)).toEqual([1, 0, 1]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('resends nothing while told to (video off on the ladder) and leaves other RTCP alone', () => {
+    const { sender, reached } = fakeSender();
+    let off = true;
+    guardRetransmissions(sender, () => off);
+    sender.handleRtcpPacket(nack([5, 6]));
+    off = false;
+    sender.handleRtcpPacket(nack([5, 6]));
+    const rr = new RtcpRrPacket({ ssrc: 3, reports: [] });
+    sender.handleRtcpPacket(rr as never);
+    expect(reached).toEqual([[], [5, 6], 'other']);
+  });
+});
