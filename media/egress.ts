@@ -5,6 +5,7 @@ import { Ladder, layersByRung, vp8KeyframeSize, type LadderOptions } from './lad
 import { RtpRewriter } from './rtp-rewriter.js';
 import { guardRetransmissions, type NackGuard } from './nack-guard.js';
 import { Pacer } from './pacer.js';
+import { sendPathOf } from './rtp-send-path.js';
 
 /** Loss in one receiver report at or above which the ladder decides at once (random loss of a few % never reaches it). */
 const URGENT_LOSS = 0.3;
@@ -314,6 +315,9 @@ export class EgressPeer {
   private transmit(sender: RTCRtpSender, pkt: RtpPacket, sequenceNumber: number, timestamp: number): void {
     if (this.closed) return;
     const h = pkt.header;
+    // The box's lean send (media/rtp-send-path.ts: same header, counters, NACK cache and SRTP as werift's
+    // at a fraction of the CPU); werift's own sendRtp whenever that declines.
+    if (sendPathOf(sender).send(h.marker, sequenceNumber, timestamp, pkt.payload)) return;
     // A fresh header per peer without the publisher's extensions (their ids may collide with ours).
     const copy = new RtpPacket(new RtpHeader({ marker: h.marker, payloadType: h.payloadType, sequenceNumber, timestamp, ssrc: h.ssrc }), pkt.payload);
     sender.sendRtp(copy).catch(() => undefined);
