@@ -9,6 +9,7 @@ const MIN_RATE_BPS = 1_000_000;
 /** What may leave at once (ms of the pacing rate): enough for a frame of small packets, not a keyframe. */
 const BURST_MS = 20;
 const TICK_MS = 5;
+const MAX_CATCHUP_MS = 200;
 /** More queued than this (ms at the pacing rate) means the link cannot keep up: the old video is dropped. */
 const MAX_QUEUE_MS = 2000;
 
@@ -78,8 +79,11 @@ export class Pacer {
   private drain(): void {
     const now = performance.now();
     const perMs = this.rateBps / 8 / 1000;
+    // Idle, the credit stops at one burst; with video waiting, a late timer (a busy box) must not slow
+    // the pace, so the whole time since the last turn counts (up to MAX_CATCHUP_MS).
+    const cap = perMs * (this.queue.length > 1 ? MAX_CATCHUP_MS : BURST_MS);
     if (this.lastAt === undefined) this.credit = perMs * BURST_MS;
-    else this.credit = Math.min(perMs * BURST_MS, this.credit + (now - this.lastAt) * perMs);
+    else this.credit = Math.min(cap, this.credit + (now - this.lastAt) * perMs);
     this.lastAt = now;
     while (this.queue.length > 0 && this.credit > 0) {
       const p = this.queue.shift()!;
