@@ -7,6 +7,9 @@ export interface RewrittenHeader {
   timestamp: number;
 }
 
+/** Further than this either way is not loss or reordering but a restart of the numbering. */
+const MAX_SEQ_JUMP = 3000;
+
 export class RtpRewriter {
   private source: number | undefined;
   private seqOffset = 0;
@@ -14,6 +17,7 @@ export class RtpRewriter {
   private lastOutSeq: number | undefined;
   private lastOutTs: number | undefined;
   private lastOutAtMs = 0;
+  private lastInSeq: number | undefined;
 
   constructor(private readonly clockRate: number) {}
 
@@ -28,6 +32,12 @@ export class RtpRewriter {
 
   /** Maps one packet of `source` (an SSRC, or any key naming the stream) onto the output stream. */
   rewrite(source: number, seq: number, ts: number, nowMs: number): RewrittenHeader {
+    // The same source jumping far in its sequence numbers restarted them (a publisher or relay that came
+    // back with the same SSRC, a looped capture): sent on as they are they would go backwards, and the
+    // receiver would drop everything as old until they caught up.
+    const jump = this.lastInSeq === undefined ? 0 : (seq - this.lastInSeq) & 0xffff;
+    if (source === this.source && jump > MAX_SEQ_JUMP && jump < 0x10000 - MAX_SEQ_JUMP) this.source = undefined;
+    this.lastInSeq = seq;
     if (source !== this.source) {
       this.source = source;
       if (this.lastOutSeq === undefined || this.lastOutTs === undefined) {

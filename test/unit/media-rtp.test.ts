@@ -23,6 +23,21 @@ describe('per-subscriber RTP rewriting', () => {
     expect((b2.timestamp - b1.timestamp) >>> 0).toBe(3000);
   });
 
+  it('carries on forwards when the same source restarts its numbering (same SSRC, sequence far back)', () => {
+    const rw = new RtpRewriter(90_000);
+    const a1 = rw.rewrite(111, 40_000, 900_000, 1000);
+    const a2 = rw.rewrite(111, 40_001, 903_000, 1033);
+    // The capture loops, the relay re-pulls with the same SSRC: numbering starts again at 12.
+    const b1 = rw.rewrite(111, 12, 3000, 1066);
+    expect(b1.sequenceNumber).toBe((a2.sequenceNumber + 1) & 0xffff);
+    expect(seqNewer(b1.sequenceNumber, a2.sequenceNumber)).toBe(true);
+    expect((b1.timestamp - a2.timestamp) >>> 0).toBe(2970); // 33 ms at 90 kHz
+    expect(rw.rewrite(111, 13, 6000, 1100).sequenceNumber).toBe((b1.sequenceNumber + 1) & 0xffff);
+    expect(a2.sequenceNumber).toBe((a1.sequenceNumber + 1) & 0xffff);
+    // A gap of lost packets is not a restart: it shows through.
+    expect(rw.rewrite(111, 60, 9000, 1133).sequenceNumber).toBe((b1.sequenceNumber + 48) & 0xffff);
+  });
+
   it('closes the gap left by packets skipped on purpose (audio-only rung, waiting for a keyframe)', () => {
     const rw = new RtpRewriter(90_000);
     const a1 = rw.rewrite(111, 100, 9000, 1000);
