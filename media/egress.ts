@@ -84,6 +84,8 @@ export class EgressPeer {
   private rungChangedAt = 0;
   private readonly layerHeights = new Map<string, number>();
   private lastAvailable: string[] = [];
+  private codecCheckedFor: string | undefined;
+  private codecChecked: RTCRtpSender['codec'] | undefined;
   private lastRates: ReadonlyMap<string, number> = new Map();
   ladderUpdatedAt = Date.now();
 
@@ -219,7 +221,12 @@ export class EgressPeer {
 
   forwardVideo(layer: string, available: string[], pkt: RtpPacket, keyframe: boolean, mime: string | undefined, rates?: ReadonlyMap<string, number>): void {
     if (this.closed || !this.videoSender) return;
-    if (mime && !useCodecFor(this.videoSender, this.videoCodecs, mime)) return; // that codec was not negotiated: cannot carry it
+    if (mime && (mime !== this.codecCheckedFor || this.videoSender.codec !== this.codecChecked)) {
+      if (!useCodecFor(this.videoSender, this.videoCodecs, mime)) return; // that codec was not negotiated: cannot carry it
+      // Per packet and subscriber the answer rarely changes: asked again only when the mime or codec does.
+      this.codecCheckedFor = mime;
+      this.codecChecked = this.videoSender.codec;
+    }
     if (this.ladder) {
       if (keyframe && mime === 'video/vp8') {
         const size = vp8KeyframeSize(pkt.payload);

@@ -49,8 +49,17 @@ export class Pacer {
 
   private updateRate(now = performance.now()): void {
     // Whole 250 ms buckets only: the burst being paced now must not raise its own pace.
-    const done = this.input.slice(0, -1).filter((b) => now - b.at < 1250);
-    const inputBps = done.length > 0 ? (done.reduce((a, b) => a + b.bytes, 0) * 8) / (done.length * 0.25) : 0;
+    // A plain loop: this runs per forwarded packet and subscriber (no slice/filter/reduce arrays).
+    let n = 0;
+    let bytes = 0;
+    for (let i = 0; i < this.input.length - 1; i++) {
+      const b = this.input[i]!;
+      if (now - b.at < 1250) {
+        n++;
+        bytes += b.bytes;
+      }
+    }
+    const inputBps = n > 0 ? (bytes * 8) / (n * 0.25) : 0;
     this.rateBps = Math.max(MIN_RATE_BPS, Math.max(this.targetBps, inputBps) * PACING_FACTOR);
   }
 

@@ -57,9 +57,11 @@ export class Room {
         const t = this.traffic;
         t.inPackets++;
         t.inBytes += size;
+        // Once per packet, not per subscriber: a source builds a new Map per call.
+        const rates = this.subs.size > 0 ? peer.layerRates() : undefined;
         for (const s of this.subs) {
           const before = s.sentVideo;
-          s.forwardVideo(layer, layers, pkt, key, peer.videoMime, peer.layerRates());
+          s.forwardVideo(layer, layers, pkt, key, peer.videoMime, rates);
           if (s.sentVideo !== before) {
             t.outPackets++;
             t.outBytes += size;

@@ -1,5 +1,5 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { RtpPacket } from 'werift';
+import { RtpHeader, RtpPacket } from 'werift';
 import { isKeyframe } from './keyframe.js';
 import type { IngestSink, MediaSource, SourceStats } from './ingest.js';
 
@@ -37,7 +37,7 @@ export class RtpSource implements MediaSource {
   private onPacket(buf: Buffer, isVideo: boolean): void {
     let pkt: RtpPacket;
     try {
-      pkt = RtpPacket.deSerialize(buf);
+      pkt = parseRtp(buf);
     } catch {
       return; // RTCP or garbage on the port
     }
@@ -84,4 +84,21 @@ export class RtpSource implements MediaSource {
     this.closing ??= Promise.all([this.video, this.audio].map((s) => new Promise<void>((r) => s.close(() => r())))).then(() => undefined);
     return this.closing;
   }
+}
+
+/**
+ * Why: werift's RtpPacket.deSerialize reads every header field through a generic bit reader and was
+ * the largest cost of the receive path in the relay profile. A plain header (version 2, no padding,
+ * no CSRC, no extension: what ffmpeg sends) is read directly into the same RtpPacket shape; anything
+ * else goes through werift.
+ */
+function parseRtp(buf: Buffer): RtpPacket {
+  const b0 = buf[0]!;
+  if (buf.length < 12 || b0 !== 0x80) return RtpPacket.deSerialize(buf);
+  const b1 = buf[1]!;
+  const header = new RtpHeader({
+    marker: (b1 & 0x80) !== 0, payloadType: b1 & 0x7f, sequenceNumber: buf.readUInt16BE(2),
+    timestamp: buf.readUInt32BE(4), ssrc: buf.readUInt32BE(8), payloadOffset: 12,
+  });
+  return new RtpPacket(header, buf.subarray(12));
 }
