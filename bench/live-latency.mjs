@@ -49,24 +49,18 @@ const note = (box, what) => events.push({ t: now(), box, what });
     ingest.benchBox = boxOf.get(this);
     return ingest;
   };
-  const publish = Sfu.prototype.publish;
-  Sfu.prototype.publish = async function (...a) {
-    note(boxOf.get(this), 'whip POST in');
-    try {
-      return await publish.apply(this, a);
-    } finally {
-      note(boxOf.get(this), 'whip answer out');
-    }
-  };
-  const subscribe = Sfu.prototype.subscribe;
-  Sfu.prototype.subscribe = async function (...a) {
-    note(boxOf.get(this), 'whep POST in');
-    try {
-      return await subscribe.apply(this, a);
-    } finally {
-      note(boxOf.get(this), 'whep answer out');
-    }
-  };
+  // Marks when a WHIP/WHEP offer reaches the SFU and when its answer leaves.
+  for (const [method, kind] of [['publish', 'whip'], ['subscribe', 'whep']]) {
+    const original = Sfu.prototype[method];
+    Sfu.prototype[method] = async function (...a) {
+      note(boxOf.get(this), `${kind} POST in`);
+      try {
+        return await original.apply(this, a);
+      } finally {
+        note(boxOf.get(this), `${kind} answer out`);
+      }
+    };
+  }
   const addSubscriber = Sfu.prototype.addSubscriber;
   Sfu.prototype.addSubscriber = function (room, peer) {
     const box = boxOf.get(this);

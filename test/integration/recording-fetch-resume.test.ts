@@ -15,23 +15,29 @@ import { waitFor } from '../support/daemon.js';
 describe('fetching a listed file', () => {
   const dir = tempDir('box-rec-fetch-');
   const peers: FilePeer[] = [];
+
+  /** A random file of `mb` MiB seeded by its own file peer (the hub's side), and its listing. */
+  const seedRandomFile = async (name: string, mb: number) => {
+    const src = join(dir.path, `src-${name}`);
+    mkdirSync(src);
+    writeFileSync(join(src, `${name}.mkv`), randomBytes(mb * 1024 * 1024));
+    const d = await describeFile(join(src, `${name}.mkv`), `${name}.mkv`, { trackers: [], webSeeds: [] });
+    const seeder = new FilePeer({ dir: join(dir.path, `hub-${name}`), log: silentLogger(), onComplete: () => undefined });
+    peers.push(seeder);
+    await seeder.seed(d.torrent, src, []);
+    const listed: ListedFile = {
+      id: `master.${name}`, infohash: d.infohash, sha256: d.sha256, bytes: d.bytes, fileName: `${name}.mkv`, torrent: d.torrent.toString('base64'),
+      webSeeds: [], trackers: [], peers: [`127.0.0.1:${seeder.torrentPort}`], meta: {},
+    };
+    return { d, listed };
+  };
   afterAll(async () => {
     for (const p of peers) await p.close();
     dir.remove();
   });
 
   it('resumes where it stopped and verifies the file', async () => {
-    const src = join(dir.path, 'src');
-    mkdirSync(src);
-    writeFileSync(join(src, 'l1.mkv'), randomBytes(12 * 1024 * 1024));
-    const d = await describeFile(join(src, 'l1.mkv'), 'l1.mkv', { trackers: [], webSeeds: [] });
-    const seeder = new FilePeer({ dir: join(dir.path, 'hub'), log: silentLogger(), onComplete: () => undefined });
-    peers.push(seeder);
-    await seeder.seed(d.torrent, src, []);
-    const listed: ListedFile = {
-      id: 'master.l1', infohash: d.infohash, sha256: d.sha256, bytes: d.bytes, fileName: 'l1.mkv', torrent: d.torrent.toString('base64'),
-      webSeeds: [], trackers: [], peers: [`127.0.0.1:${seeder.torrentPort}`], meta: {},
-    };
+    const { d, listed } = await seedRandomFile('l1', 12);
     const tpDir = join(dir.path, 'tp');
     // 2 MB/s: the first run is stopped at about a third.
     const first = new FilePeer({ dir: tpDir, log: silentLogger(), onComplete: () => undefined, downloadLimitBps: 2 * 1024 * 1024 });
@@ -56,17 +62,7 @@ describe('fetching a listed file', () => {
   }, 180_000);
 
   it('moves nothing while paused, keeps near its download cap, and keeps its pieces across a pause', async () => {
-    const src = join(dir.path, 'src2');
-    mkdirSync(src);
-    writeFileSync(join(src, 'l2.mkv'), randomBytes(8 * 1024 * 1024));
-    const d = await describeFile(join(src, 'l2.mkv'), 'l2.mkv', { trackers: [], webSeeds: [] });
-    const seeder = new FilePeer({ dir: join(dir.path, 'hub2'), log: silentLogger(), onComplete: () => undefined });
-    peers.push(seeder);
-    await seeder.seed(d.torrent, src, []);
-    const listed: ListedFile = {
-      id: 'master.l2', infohash: d.infohash, sha256: d.sha256, bytes: d.bytes, fileName: 'l2.mkv', torrent: d.torrent.toString('base64'),
-      webSeeds: [], trackers: [], peers: [`127.0.0.1:${seeder.torrentPort}`], meta: {},
-    };
+    const { d, listed } = await seedRandomFile('l2', 8);
     let done: string | undefined;
     const tp = new FilePeer({ dir: join(dir.path, 'tp2'), log: silentLogger(), onComplete: (_f, p) => { done = p; } });
     peers.push(tp);
