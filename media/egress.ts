@@ -9,9 +9,11 @@ import { sendPathOf } from './rtp-send-path.js';
 
 /** Loss in one receiver report at or above which the ladder decides at once (random loss of a few % never reaches it). */
 const URGENT_LOSS = 0.3;
-const URGENT_LOSS_CAP = 0.6;
+const URGENT_ASSUMED_LOSS = 0.6;
 /** How far back a receiver report may reach (werift sends one every 0.5–1.5 s), with some margin. */
 const REPORT_SPAN_MS = 1600;
+/** Video not seen for this long is no longer on offer (the teacher's camera went off). */
+const NO_VIDEO_MS = 3000;
 
 /** Picks the simulcast layer to forward: the wanted one if present, else the best present. */
 export function chooseLayer(available: string[], wanted: string | undefined): string | undefined {
@@ -84,10 +86,16 @@ export class EgressPeer {
   private rungChangedAt = 0;
   private readonly layerHeights = new Map<string, number>();
   private lastAvailable: string[] = [];
+  /** When video was last on offer (a ladder link): after NO_VIDEO_MS without, none is. */
+  private lastVideoAt = 0;
   private codecCheckedFor: string | undefined;
   private codecChecked: RTCRtpSender['codec'] | undefined;
   private lastRates: ReadonlyMap<string, number> = new Map();
   ladderUpdatedAt = Date.now();
+  /** The outgoing sequence number of the current layer's first packet: older video is not resent. */
+  private videoFirstUseful: number | undefined;
+  /** On a ladder link, bytes per second resent video may take: a quarter of what the rung needs. */
+  private retransmitBudget: number | undefined;
 
   constructor(readonly pc: RTCPeerConnection, wantedLayer?: string, readonly linkOf?: string, ladderOptions?: Partial<LadderOptions>) {
     this.wantedLayer = wantedLayer;
@@ -107,7 +115,14 @@ export class EgressPeer {
       // transport-cc and nothing reads the estimate, so that per-packet work is skipped.
       (t.sender.senderBWE as { rtpPacketSent: (info: unknown) => void }).rtpPacketSent = () => undefined;
       // On a link following the ladder, video lost while the rung is audio-only is not worth sending again.
-      this.nackGuards.push(guardRetransmissions(t.sender, () => t.kind === 'video' && this.ladder !== undefined && this.ladderTarget === undefined));
+      const video = t.kind === 'video';
+      this.nackGuards.push(guardRetransmissions(t.sender, {
+        skipAll: () => video && this.ladder !== undefined && this.ladderTarget === undefined,
+        firstUseful: () => (video ? this.videoFirstUseful : undefined),
+        budgetBytesPerSec: () => (video ? this.retransmitBudget : undefined),
+        // Resends take the link too: left out of the sent rate, their share of it looked like loss.
+        onResent: (bytes) => this.ladder && this.noteSent(bytes, t.kind === 'audio' ? 'audio' : 'video', Date.now()),
+      }));
       if (t.kind === 'video' && !this.videoSender) {
         this.videoSender = t.sender;
         this.videoMime = t.codecs[0]?.mimeType.toLowerCase();
@@ -186,9 +201,10 @@ export class EgressPeer {
     // step still counts the loss of the old rung, and would push the ladder a second step down.
     const current = this.lossReports.filter((r) => r.at - this.rungChangedAt >= REPORT_SPAN_MS);
     const meanLoss = current.length > 0 ? current.reduce((a, r) => a + r.frac, 0) / current.length : null;
-    // A dozen packets caught in one burst can all be lost while most of the link still delivers, so the
-    // budget never assumes less than 40 % got through; the next ticks step further if needed.
-    const rrLoss = urgentLoss === undefined ? meanLoss : Math.max(Math.min(urgentLoss, URGENT_LOSS_CAP), meanLoss ?? 0);
+    // An alarm is raised at 6 of 12 packets lost: it says the link got much thinner, not by how much. The
+    // budget then assumes 40 % got through: enough to keep 180p when 720p meets 300 kbit/s, not so much
+    // that 360p is tried there and a second step follows; the next ticks step further if needed.
+    const rrLoss = urgentLoss === undefined ? meanLoss : Math.max(URGENT_ASSUMED_LOSS, meanLoss ?? 0);
     this.nackWindow.push({ at: now, sent: this.sentVideo - this.sentVideoAtTick, nacked: this.nackedNow.size });
     this.sentVideoAtTick = this.sentVideo;
     this.nackedNow.clear();
@@ -199,6 +215,7 @@ export class EgressPeer {
     // werift keeps the RTT from RR LSR/DLSR in a private field.
     const rttOf = (x: RTCRtpSender | undefined) => (x as unknown as { rtt?: number } | undefined)?.rtt;
     const rtt = rttOf(this.videoSender) ?? rttOf(this.audioSender);
+    if (this.lastAvailable.length > 0 && now - this.lastVideoAt > NO_VIDEO_MS) this.lastAvailable = []; // the camera stopped
     const byRung = layersByRung(this.lastAvailable, this.lastRates, this.layerHeights);
     const needs: Partial<Record<Rung, number>> = {};
     for (const [r, l] of byRung) needs[r] = (this.lastRates.get(l) ?? 0) + audioBps;
@@ -207,7 +224,18 @@ export class EgressPeer {
       this.lastRung = rung;
       this.rungChangedAt = now;
     }
+    const previous = this.ladderTarget;
     this.ladderTarget = byRung.get(rung);
+    // A step down: the old layer stops now, not at the new layer's keyframe. Asked for now, that keyframe
+    // can take a second (the publisher's keyframe requests are rate-limited), and a second of 720p more on
+    // a 300 kbit/s link is what broke the audio and drew a second step down. The picture holds meanwhile.
+    const rate = (l: string | undefined) => (l === undefined ? 0 : this.lastRates.get(l) ?? 0);
+    if (this.currentLayer !== undefined && this.currentLayer === previous && this.ladderTarget !== previous && rate(this.ladderTarget) < rate(previous)) {
+      this.resetSource();
+      if (this.ladderTarget !== undefined) this.onKeyframeNeeded(this.ladderTarget);
+    }
+    const need = needs[rung];
+    this.retransmitBudget = need === undefined ? undefined : need / 32;
     if (this.ladderTarget !== undefined) this.pacer?.setTarget(this.lastRates.get(this.ladderTarget) ?? 0);
     this.ladderReady = true;
     this.ladderUpdatedAt = now;
@@ -232,6 +260,7 @@ export class EgressPeer {
         const size = vp8KeyframeSize(pkt.payload);
         if (size) this.layerHeights.set(layer, size.height);
       }
+      this.lastVideoAt = Date.now();
       const firstVideo = this.lastAvailable.length === 0 && available.length > 0;
       this.lastAvailable = available;
       if (rates) this.lastRates = rates;
@@ -248,16 +277,19 @@ export class EgressPeer {
       this.targetBeforeReady = target;
       return;
     }
+    let switched = false;
     if (target !== undefined && target !== this.currentLayer && layer === target) {
       // Switch (or start) only on a keyframe of the new layer; until then the old layer goes on.
       if (keyframe) {
+        switched = true;
         this.currentLayer = target;
         this.pacer?.setTarget(rates?.get(target) ?? this.lastRates.get(target) ?? 0);
       }
       else this.onKeyframeNeeded(target);
     }
     if (this.currentLayer === undefined || layer !== this.currentLayer) return;
-    this.send(this.videoSender, this.video, pkt, this.pacer);
+    const seq = this.send(this.videoSender, this.video, pkt, this.pacer);
+    if (switched) this.videoFirstUseful = (seq + ((this.videoSender as unknown as { seqOffset?: number }).seqOffset ?? 0)) & 0xffff;
     this.sentVideo++;
     if (this.ladder) this.noteSent(pkt.payload.length + 12, 'video', Date.now());
   }
@@ -306,17 +338,21 @@ export class EgressPeer {
   linkStatus(): { rung: Rung; estimateBps: number | null; lossPct: number | null; updatedAt: number } | undefined {
     const l = this.ladder;
     if (!l) return undefined;
+    // With no video on offer the ladder keeps its rung for when it comes, but the link carries audio only.
+    const noVideo = this.lastAvailable.length === 0 && (l.rung === '720p' || l.rung === '360p' || l.rung === '180p');
     return {
-      rung: l.rung, estimateBps: l.lastDeliveredBps === null ? null : Math.round(l.lastDeliveredBps),
+      rung: noVideo ? 'audio-only' : l.rung, estimateBps: l.lastDeliveredBps === null ? null : Math.round(l.lastDeliveredBps),
       lossPct: l.lastLoss === null ? null : Math.round(l.lastLoss * 1000) / 10, updatedAt: this.ladderUpdatedAt,
     };
   }
 
-  private send(sender: RTCRtpSender, rw: RtpRewriter, pkt: RtpPacket, pacer?: Pacer): void {
+  /** Returns the packet's outgoing sequence number (before werift's offset). */
+  private send(sender: RTCRtpSender, rw: RtpRewriter, pkt: RtpPacket, pacer?: Pacer): number {
     const h = pkt.header;
     const { sequenceNumber, timestamp } = rw.rewrite(h.ssrc, h.sequenceNumber, h.timestamp, Date.now());
     if (pacer) pacer.push(pkt.payload.length + 12, () => this.transmit(sender, pkt, sequenceNumber, timestamp));
     else this.transmit(sender, pkt, sequenceNumber, timestamp);
+    return sequenceNumber;
   }
 
   private transmit(sender: RTCRtpSender, pkt: RtpPacket, sequenceNumber: number, timestamp: number): void {
