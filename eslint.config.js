@@ -23,7 +23,7 @@ function layer(room, forbidden, extra = []) {
 }
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'vendor/**', 'test-artifacts/**', 'renderer/dist/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'vendor/**', 'test-artifacts/**', 'renderer/dist/**', 'native/*/build/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

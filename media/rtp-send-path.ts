@@ -1,6 +1,8 @@
 import { createCipheriv, createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import type { Socket } from 'node:dgram';
+import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
+import type NativeSrtp from 'tpb-srtp';
 import { RtpHeader, type RTCRtpSender } from 'werift';
 
 /*
@@ -14,6 +16,12 @@ import { RtpHeader, type RTCRtpSender } from 'werift';
  * handler read them. Whatever it does not handle (RED, an unknown SRTP profile, a transport not up, an
  * extension that does not fit the one-byte form) returns false and the caller uses werift's sendRtp.
  * Checked against werift 0.24.4 internals (test/unit/media-rtp-send-path.test.ts pins them).
+ *
+ * SRTP itself goes through the tpb-srtp addon (native/srtp) when it loads: from JS every packet costs a
+ * createCipheriv (a new OpenSSL context and key schedule) and, for AES-CM, a createHmac, plus the objects
+ * and buffers they leave to the GC, about as much as all the rest of the send; the addon keeps one keyed
+ * OpenSSL context per SRTP session and writes header ‖ ciphertext ‖ tag into one buffer. Without it
+ * (not built, a runtime without Node's OpenSSL, or TPB_SRTP_JS=1 to compare) the JS code below does it.
  */
 
 /** werift's SRTP context (lib/rtp/src/srtp/context): keys, per-SSRC rollover state. */
@@ -149,22 +157,48 @@ class CachedRtp {
   }
 }
 
+/** The tpb-srtp addon, loaded through require (it is CommonJS); `Protector` is null when it could not load. */
+function loadNativeSrtp(): typeof NativeSrtp {
+  try {
+    return createRequire(import.meta.url)('tpb-srtp') as typeof NativeSrtp;
+  } catch (err) {
+    // The package itself missing (its loader never throws): the JS path it is.
+    return { Protector: null, loadError: err instanceof Error ? err : new Error(String(err)), PROFILE_AEAD_AES_128_GCM: 7, PROFILE_AES_CM_128_HMAC_SHA1_80: 1 };
+  }
+}
+export const nativeSrtp = loadNativeSrtp();
+let useNativeSrtp = nativeSrtp.Protector !== null;
+
+/** Tests: protect with the JS code even though the addon loaded (takes effect for SRTP sessions keyed after). */
+export function preferJsSrtp(js: boolean): void {
+  useNativeSrtp = !js && nativeSrtp.Protector !== null;
+}
+
 interface Keys {
   ctx: SrtpContext;
   gcm: boolean;
   key: KeyObject;
   salt: Buffer;
   auth: KeyObject | undefined;
+  /** This session's keys in the addon, when it loaded. */
+  native: NativeSrtp.Protector | undefined;
 }
 
 function keysFor(ctx: SrtpContext): Keys | undefined {
   const c = ctx.cipher;
   if (!c?.srtpSessionKey || !c.srtpSessionSalt) return undefined;
-  if (ctx.profile === GCM) return { ctx, gcm: true, key: createSecretKey(c.srtpSessionKey), salt: c.srtpSessionSalt, auth: undefined };
-  if (ctx.profile === CM_SHA1_80 && c.srtpSessionAuthTag) {
-    return { ctx, gcm: false, key: createSecretKey(c.srtpSessionKey), salt: c.srtpSessionSalt, auth: createSecretKey(c.srtpSessionAuthTag) };
+  const gcm = ctx.profile === GCM;
+  if (!gcm && !(ctx.profile === CM_SHA1_80 && c.srtpSessionAuthTag)) return undefined;
+  let native: NativeSrtp.Protector | undefined;
+  if (useNativeSrtp && nativeSrtp.Protector) {
+    try {
+      native = new nativeSrtp.Protector(ctx.profile, c.srtpSessionKey, c.srtpSessionSalt, gcm ? undefined : c.srtpSessionAuthTag);
+    } catch {
+      native = undefined; // keys of a shape the addon refuses: the JS code takes them as werift does
+    }
   }
-  return undefined;
+  const auth = gcm ? undefined : createSecretKey(c.srtpSessionAuthTag!);
+  return { ctx, gcm, key: createSecretKey(c.srtpSessionKey), salt: c.srtpSessionSalt, auth, native };
 }
 
 /** SRTP-protects one RTP packet (RFC 7714 AEAD_AES_128_GCM or RFC 3711 AES_CM_128_HMAC_SHA1_80). */
@@ -280,8 +314,10 @@ export class RtpSendPath {
     const state = ctx.getSrtpSsrcState(s.ssrc);
     ctx.updateRolloverCount(seq, state);
     try {
-      const parts = protectRtpParts(keys, header, payload, s.ssrc >>> 0, seq, state.rolloverCounter);
-      const size = parts[0].length + parts[1].length + parts[2].length;
+      const parts = keys.native
+        ? keys.native.protect(header, payload, s.ssrc >>> 0, seq, state.rolloverCounter)
+        : protectRtpParts(keys, header, payload, s.ssrc >>> 0, seq, state.rolloverCounter);
+      const size = Array.isArray(parts) ? parts[0].length + parts[1].length + parts[2].length : parts.length;
       dtls.bytesSent += size;
       dtls.packetsSent++;
       this.transmit(dtls.iceTransport.connection, parts, size);
@@ -299,9 +335,10 @@ export class RtpSendPath {
   /**
    * What werift's IceConnection.send does (consent check, the nominated pair, its counters), without
    * its three nested async calls and the copy into one buffer: on a plain UDP pair the socket gathers
-   * the parts. A TURN or TCP pair (the pair's protocol wraps the data) goes through werift.
+   * the parts (or takes the addon's one buffer). A TURN or TCP pair (the pair's protocol wraps the data)
+   * goes through werift.
    */
-  private transmit(conn: IceConnection, parts: [Buffer, Buffer, Buffer], size: number): void {
+  private transmit(conn: IceConnection, parts: Buffer | [Buffer, Buffer, Buffer], size: number): void {
     if (!conn.canSendApplicationData()) return; // as werift: no consent, nothing sent
     const pair = conn.nominated!;
     if (pair !== this.routePair) {
@@ -312,7 +349,7 @@ export class RtpSendPath {
     }
     const sock = this.routeSocket;
     if (!sock || pair.protocol.transport?.closed) {
-      conn.send(Buffer.concat(parts, size)).catch(() => undefined);
+      conn.send(Array.isArray(parts) ? Buffer.concat(parts, size) : parts).catch(() => undefined);
       return;
     }
     const [host, port] = pair.remoteAddr;

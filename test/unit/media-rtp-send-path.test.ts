@@ -1,14 +1,20 @@
-import { describe, it, expect, afterEach } from 'vitest';
+import { describe, it, expect, afterEach, afterAll } from 'vitest';
 import { createSecretKey, randomBytes } from 'node:crypto';
 import {
   GenericNack, RTCPeerConnection, RtcpSrPacket, RtcpTransportLayerFeedback, RtpHeader, RtpPacket, SrtpSession,
   ProtectionProfileAeadAes128Gcm, ProtectionProfileAes128CmHmacSha1_80, type RTCRtpSender, type RtcpPacket,
 } from 'werift';
-import { ntpFromUnixMs, protectRtp, sendPathOf } from '../../media/rtp-send-path.js';
+import { nativeSrtp, ntpFromUnixMs, preferJsSrtp, protectRtp, sendPathOf } from '../../media/rtp-send-path.js';
 import { EgressPeer } from '../../media/egress.js';
 import { defaultIce, gatheringComplete, peerConfig } from '../../media/peer-config.js';
 
 describe('lean RTP send path: SRTP', () => {
+  it('has the native SRTP addon (native/srtp) loaded on this machine', () => {
+    // A silent fallback to the JS path would still pass every byte check below: this is what catches it.
+    expect(nativeSrtp.loadError).toBeNull();
+    expect(nativeSrtp.Protector).toBeTypeOf('function');
+  });
+
   for (const [name, profile, keyLen, saltLen] of [
     ['AEAD_AES_128_GCM', ProtectionProfileAeadAes128Gcm, 16, 12],
     ['AES_CM_128_HMAC_SHA1_80', ProtectionProfileAes128CmHmacSha1_80, 16, 14],
@@ -22,8 +28,11 @@ describe('lean RTP send path: SRTP', () => {
         gcm: profile === ProtectionProfileAeadAes128Gcm, key: createSecretKey(ctx.cipher.srtpSessionKey), salt: ctx.cipher.srtpSessionSalt,
         auth: ctx.cipher.srtpSessionAuthTag ? createSecretKey(ctx.cipher.srtpSessionAuthTag) : undefined,
       };
+      // The addon keyed once with the same session keys, reused for every packet (as the send path does).
+      const Protector = nativeSrtp.Protector!;
+      const native = new Protector(profile, ctx.cipher.srtpSessionKey, ctx.cipher.srtpSessionSalt, ctx.cipher.srtpSessionAuthTag);
       // Past a sequence-number wrap, so the rollover counter is 1 in both.
-      for (const seq of [65534, 65535, 0, 1]) {
+      for (const seq of [65533, 65534, 65535, 0, 1, 2]) {
         const payload = randomBytes(900 + seq % 7);
         const header = new RtpHeader({ marker: seq === 1, payloadType: 96, sequenceNumber: seq, timestamp: (0xfffffff0 + seq) >>> 0, ssrc: 0xdeadbeef, extensions: [{ id: 1, payload: Buffer.from('0') }] });
         const raw = header.serialize(header.serializeSize);
@@ -31,12 +40,51 @@ describe('lean RTP send path: SRTP', () => {
         const roc = seq < 100 ? 1 : 0;
         const ours = protectRtp(keys, raw, payload, 0xdeadbeef, seq, roc);
         expect(ours.equals(theirs)).toBe(true);
-        const back = RtpPacket.deSerialize(rx.decrypt(ours));
+        const fromAddon = native.protect(raw, payload, 0xdeadbeef, seq, roc);
+        expect(fromAddon.equals(theirs)).toBe(true);
+        const back = RtpPacket.deSerialize(rx.decrypt(fromAddon));
         expect(back.payload.equals(payload)).toBe(true);
         expect(back.header.sequenceNumber).toBe(seq);
       }
+      // An empty payload (header ‖ tag) and a large one, still werift's bytes.
+      for (const [seq, size] of [[3, 0], [4, 1200], [5, 15]] as const) {
+        const payload = randomBytes(size);
+        const header = new RtpHeader({ payloadType: 96, sequenceNumber: seq, timestamp: 1, ssrc: 0xdeadbeef });
+        expect(native.protect(header.serialize(header.serializeSize), payload, 0xdeadbeef, seq, 1).equals(tx.encrypt(payload, header))).toBe(true);
+      }
     });
   }
+
+  it('the addon refuses bad arguments with a TypeError that names the argument', () => {
+    const Protector = nativeSrtp.Protector!;
+    const key = randomBytes(16);
+    const salt = randomBytes(14);
+    const auth = randomBytes(20);
+    const bad = (f: () => unknown, what: RegExp) => expect(f).toThrow(expect.objectContaining({ name: 'TypeError', message: expect.stringMatching(what) }));
+    bad(() => new Protector(5, key, salt), /profile must be 7 .* or 1/);
+    bad(() => new Protector('7' as unknown as number, key, salt), /profile must be an integer/);
+    bad(() => new Protector(7, randomBytes(32), salt), /key must be 16 bytes, got 32/);
+    bad(() => new Protector(7, 'k'.repeat(16) as unknown as Buffer, salt), /key must be a Buffer/);
+    bad(() => new Protector(7, key, randomBytes(11)), /salt must be 12 to 14 bytes .*got 11/);
+    bad(() => new Protector(1, key, randomBytes(12), auth), /salt must be 14 to 14 bytes .*got 12/);
+    bad(() => new Protector(1, key, salt), /authKey must be a Buffer/);
+    bad(() => new Protector(1, key, salt, randomBytes(16)), /authKey must be 20 bytes, got 16/);
+    bad(() => (Protector as unknown as (...a: unknown[]) => unknown)(7, key, salt), /without 'new'/);
+    const p = new Protector(1, key, salt, auth);
+    const header = randomBytes(12);
+    const payload = randomBytes(100);
+    bad(() => p.protect(header.subarray(0, 11), payload, 1, 2, 0), /header must be at least 12 bytes/);
+    bad(() => p.protect(header, 'x' as unknown as Buffer, 1, 2, 0), /payload must be a Buffer/);
+    bad(() => p.protect(header, payload, -1, 2, 0), /ssrc must be an integer from 0 to 4294967295/);
+    bad(() => p.protect(header, payload, 2 ** 32, 2, 0), /ssrc must be an integer/);
+    bad(() => p.protect(header, payload, 1, 65536, 0), /seq must be an integer from 0 to 65535/);
+    bad(() => p.protect(header, payload, 1, 2, 1.5), /roc must be an integer/);
+    bad(() => p.protect(header, payload, 1, 2, NaN), /roc must be an integer/);
+    bad(() => (p.protect as (...a: unknown[]) => Buffer)(header, payload, 1, 2), /roc must be an integer/);
+    bad(() => p.protect.call({}, header, payload, 1, 2, 0), /private member/);
+    // Still usable after refusing: the bad calls left no state behind.
+    expect(p.protect(header, payload, 0xffffffff, 65535, 0xffffffff).length).toBe(12 + 100 + 10);
+  });
 
   it('turns wall-clock time into NTP 32.32 (the Sender Report clock)', () => {
     const ms = Date.UTC(2026, 10, 23, 12, 0, 0, 250);
@@ -52,7 +100,11 @@ describe('lean RTP send path: a werift subscriber on loopback', () => {
     for (const pc of pcs.splice(0)) await pc.close();
   });
 
-  it('delivers forwarded packets with the MID extension, answers NACKs from its cache and keeps Sender Reports counting', async () => {
+  afterAll(() => preferJsSrtp(false));
+
+  for (const srtp of ['native', 'js'] as const) it(`delivers forwarded packets with the MID extension, answers NACKs from its cache and keeps Sender Reports counting (${srtp} SRTP)`, async () => {
+    preferJsSrtp(srtp === 'js'); // read when the sender's SRTP keys are first used, below
+    const sentAs = new Set<string>();
     // The subscriber offers recvonly, as a WHEP player does; the box answers sendonly, as Sfu.subscribe does.
     const sub = new RTCPeerConnection(peerConfig(defaultIce, 'video/vp8'));
     const box = new RTCPeerConnection(peerConfig(defaultIce, 'video/vp8'));
@@ -90,8 +142,11 @@ describe('lean RTP send path: a werift subscriber on loopback', () => {
     const realSend = sock.send.bind(sock);
     let dropped = false;
     let n = 0;
+    // RTP, not RTCP or STUN (RFC 5761: RTCP's second byte is 192..223): the addon's one buffer or the JS path's parts.
+    const isRtp = (b: unknown) => Array.isArray(b) || (Buffer.isBuffer(b) && b.length > 12 && b[0]! >> 6 === 2 && (b[1]! < 192 || b[1]! > 223));
     sock.send = (...a: unknown[]) => {
-      if (Array.isArray(a[0]) && ++n === 20 && !dropped) {
+      if (isRtp(a[0])) sentAs.add(Array.isArray(a[0]) ? 'parts' : 'buffer');
+      if (isRtp(a[0]) && ++n === 20 && !dropped) {
         dropped = true;
         return;
       }
@@ -111,6 +166,9 @@ describe('lean RTP send path: a werift subscriber on loopback', () => {
     const path = sendPathOf(sender);
     expect(path.sent).toBe(60); // every packet took the lean path
     expect(path.declined).toBe(0);
+    // The path under test did the SRTP (werift's own NACK answers go out as one buffer either way).
+    expect(sentAs.has(srtp === 'native' ? 'buffer' : 'parts')).toBe(true);
+    if (srtp === 'native') expect(sentAs.has('parts')).toBe(false);
     await waitFor(() => got.size === 60, 5000);
     // Every payload arrived intact, in order of sequence number, with the subscriber's MID.
     const bySeq = [...got.keys()].sort((a, b) => ((a - [...got.keys()][0]!) & 0xffff) - ((b - [...got.keys()][0]!) & 0xffff));
