@@ -1,7 +1,8 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
-// test/shaped/ holds the long runs on shaped network links (tc/nftables in namespaces, minutes each and
-// sensitive to a loaded machine): `npm run test:shaped`, not the default suite.
+// test/shaped/ holds the long runs on shaped network links (tc/nftables in namespaces, minutes each, and
+// their audio timing cannot hold while other browsers share two cores): `npm test` runs them after the
+// rest, alone (`npm run test:shaped`).
 const shaped = process.env.TPB_SHAPED === '1';
 
 export default defineConfig({
