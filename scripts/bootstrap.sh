@@ -9,8 +9,9 @@ mode="${1:-}"
 case "$mode" in demo|test) ;; *) echo "usage: $0 demo|test" >&2; exit 2 ;; esac
 
 # Debian packages the box and its tests use (Chromium as the real WebRTC/kiosk peer, ffmpeg for
-# recording and posters, iproute2/nftables for WAN emulation, aria2/transmission as third-party peers).
-debs=(chromium ffmpeg iproute2 nftables aria2 transmission-cli ca-certificates fonts-wqy-microhei)
+# recording and posters, iproute2/nftables for WAN emulation, aria2/transmission as third-party peers;
+# g++/make/python3 for node-gyp: better-sqlite3 and the box's SRTP addon in native/srtp build from source).
+debs=(chromium ffmpeg iproute2 nftables aria2 transmission-cli ca-certificates fonts-wqy-microhei g++ make python3)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
