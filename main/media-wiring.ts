@@ -8,6 +8,7 @@ import { defaultIce, type IceSettings } from '../media/peer-config.js';
 import { LessonStore } from '../media/lesson-store.js';
 import { MediaTokens } from '../media/media-tokens.js';
 import { ControlHub } from '../media/control-hub.js';
+import { nativeSrtp } from '../media/rtp-send-path.js';
 import { LessonAgent, type LessonAgentOptions } from './lesson-agent.js';
 import { registerMediaMetrics } from './metrics.js';
 import type { Registry } from 'prom-client';
@@ -39,6 +40,8 @@ export interface MediaWiringOptions {
 export function createMediaServices(o: MediaWiringOptions): MediaServices {
   const log = o.log.child({ room: 'media' });
   const sfu = new Sfu({ ...defaultSfuOptions, ...o.sfu, log, ice: o.ice ?? defaultIce });
+  // Not fatal (the JS code does the same work), but a hub relaying to many screens needs several times the CPU.
+  if (!nativeSrtp.Protector) log.warn({ err: nativeSrtp.loadError?.message }, 'SRTP addon (native/srtp) not loaded: forwarding uses the slower JS SRTP; rebuild with `npm install`');
   const lessons = new LessonStore(o.db, o.clock);
   const tokens = new MediaTokens(o.db, o.clock);
   const control = new ControlHub({ db: o.db, clock: o.clock, log: log.child({ part: 'control' }), lessons });
@@ -54,7 +57,7 @@ export function createMediaServices(o: MediaWiringOptions): MediaServices {
   if (o.registry) {
     const a = agent;
     registerMediaMetrics(o.registry, {
-      counts: () => sfu.counts(), traffic: sfu.traffic, get plisSent() { return sfu.plisSent; },
+      counts: () => sfu.counts(), traffic: sfu.traffic, get plisSent() { return sfu.plisSent; }, nativeSrtp: nativeSrtp.Protector !== null,
       links: () => (a ? a.status().flatMap((l) => [{ direction: 'pull' as const, ...l.pull }, ...(l.push ? [{ direction: 'push' as const, ...l.push }] : [])]) : []),
     });
   }

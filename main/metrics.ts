@@ -27,6 +27,8 @@ export interface MediaMetricsSource {
   counts(): { peerConnections: number; rooms: number; sessions: number; publishers: number; subscribers: number };
   traffic: { inPackets: number; inBytes: number; outPackets: number; outBytes: number };
   plisSent: number;
+  /** SRTP of forwarded packets through the native addon (false: the JS fallback, several times the CPU). */
+  nativeSrtp: boolean;
   links(): Array<{ direction: 'pull' | 'push'; state: string; connects: number }>;
 }
 
@@ -48,6 +50,7 @@ export function registerMediaMetrics(registry: Registry, m: MediaMetricsSource):
     this.set({ direction: 'in' }, m.traffic.inBytes);
     this.set({ direction: 'out' }, m.traffic.outBytes);
   } });
+  new Gauge({ name: 'box_media_srtp_native', help: '1 when forwarded packets are SRTP-protected by the native addon, 0 on the JS fallback', registers: [registry], collect() { this.set(m.nativeSrtp ? 1 : 0); } });
   new Gauge({ name: 'box_media_plis_sent', help: 'Keyframe requests (PLI) sent to sources since start', registers: [registry], collect() { this.set(m.plisSent); } });
   new Gauge({ name: 'box_media_links', help: 'Box-to-box lesson links by direction and state', labelNames: ['direction', 'state'], registers: [registry], collect() {
     this.reset();

@@ -50,6 +50,7 @@ describe('live-media gauges in /metrics', () => {
     expect(during('box_media_forwarded_packets', 'direction="in"')).toBeGreaterThan(before('box_media_forwarded_packets', 'direction="in"'));
     expect(during('box_media_forwarded_packets', 'direction="out"')).toBeGreaterThan(before('box_media_forwarded_packets', 'direction="out"'));
     expect(during('box_media_forwarded_bytes', 'direction="out"')).toBeGreaterThan(during('box_media_forwarded_packets', 'direction="out"'));
+    expect(during('box_media_srtp_native')).toBe(1); // the addon built by npm install is in use
     expect(during('box_media_plis_sent')).toBeGreaterThan(0); // the join asked the hub for a keyframe
 
     const del = await fetch(sub.location, { method: 'DELETE', headers: { authorization: `Bearer ${tpTokens[0]!}` } });
