@@ -25,6 +25,7 @@ import { createRecordingServices, type RecordingOptions } from './recording-wiri
 import { createRecordingsApi } from './recordings-catchup.js';
 import { createHardwareServices } from './hardware-wiring.js';
 import { followHubPresets } from './ptz-relay.js';
+import { LinkShare } from '../sync/link-share.js';
 
 export interface StartOptions {
   config: BoxConfig;
@@ -125,6 +126,10 @@ export async function startBox(opts: StartOptions): Promise<Box> {
       peers, codes: new EnrolmentCodes(db, clock), hubLink, metrics, startedAt: Date.now(), version: softwareVersion(),
     };
     ctx.hardware = hardware;
+    // One link, two torrent clients (resource sync, recordings): each applies its share of the plan, so
+    // together they keep to the technician's cap instead of up to twice it. Closed after both.
+    const linkShare = new LinkShare();
+    closers.push(() => linkShare.close());
     if (provisioning && provisioning.role !== 'seed') {
       const media = createMediaServices({ db, clock, log, identity, provisioning, registry: metrics.registry, ...opts.media });
       ctx.media = media;
@@ -132,7 +137,7 @@ export async function startBox(opts: StartOptions): Promise<Box> {
       if (provisioning.role === 'teaching-point') closers.push(followHubPresets(media, hardware, identity.boxId, log.child({ room: 'hardware', part: 'hub-presets' })));
       const recordings = createRecordingServices({ db, clock, log, dataDir: config.dataDir, media, role: provisioning.role, selfBoxId: identity.boxId, enabled: () => ctx.settings.get().recording.enabled, ...opts.recording });
       closers.push(() => recordings.close());
-      const recordingsApi = createRecordingsApi({ clock, log, dataDir: config.dataDir, identity, provisioning, recording: recordings, media, catchupIntervalMs: opts.recording?.catchupIntervalMs,
+      const recordingsApi = createRecordingsApi({ clock, log, dataDir: config.dataDir, identity, provisioning, recording: recordings, media, catchupIntervalMs: opts.recording?.catchupIntervalMs, linkShare,
         // The upload of a teaching point's recordings obeys the sync bandwidth settings of its link.
         linkPolicy: () => ({ ...ctx.settings.get().sync, linkKbps: ctx.sync?.preferences().linkKbps ?? null, lessonActive: ctx.sync?.engine.status().lessonActive ?? false }),
       });
@@ -144,7 +149,7 @@ export async function startBox(opts: StartOptions): Promise<Box> {
     if (provisioning) {
       const sync = createSyncServices({
         db, clock, log, dataDir: config.dataDir, provisioning, settings: ctx.settings, state,
-        toleranceMs: config.security.clockToleranceSeconds * 1000,
+        toleranceMs: config.security.clockToleranceSeconds * 1000, linkShare,
       });
       ctx.sync = sync;
       closers.push(() => sync.close());

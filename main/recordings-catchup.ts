@@ -12,6 +12,7 @@ import type { RecordingTransfer } from '../core/contract/recording.js';
 import { issueBoxToken } from '../core/box-token.js';
 import { writeFileAtomic } from '../core/atomic-file.js';
 import { parseOrThrow } from '../core/validation.js';
+import type { LinkShare } from '../sync/link-share.js';
 import { FilePeer, describeFile, signFileList, verifyFileList, type FileList, type ListedFile } from '../sync/recording-fetch.js';
 import type { RecordingServices } from './recording-wiring.js';
 import type { MediaServices } from './media-wiring.js';
@@ -48,13 +49,16 @@ export interface RecordingsApi {
  * Catch-up: when a lesson ends the hub publishes its joined master recording (a private torrent,
  * listed in a small list signed with the hub's box key; the hub is peer, tracker and web seed), and
  * each teaching point of the lesson fetches it (resuming), checks signature and sha256, and lists it
- * as source 'master'. A second webtorrent client beside the resource sync's, for now.
+ * as source 'master'. A second webtorrent client beside the resource sync's, for now;
+ * on a teaching point both split the link plan through one LinkShare (sync/link-share.ts).
  */
 export function createRecordingsApi(o: {
   clock: Clock; log: Logger; dataDir: string; identity: Identity; provisioning: ProvisionPayload;
   recording: RecordingServices; media: MediaServices; catchupIntervalMs?: number;
   /** Teaching point: the sync bandwidth settings and link state the upload to the hub obeys. */
   linkPolicy?: () => LinkPolicyInputs;
+  /** Teaching point: the box's one link share, so recordings and resource sync together keep to the plan. */
+  linkShare?: LinkShare;
 }): RecordingsApi {
   const log = o.log.child({ room: 'media', part: 'recordings-catchup' });
   const dir = join(o.dataDir, 'recordings-shared');
@@ -67,7 +71,8 @@ export function createRecordingsApi(o: {
   let selfUrl = '';
   let closed = false;
   let busy = false;
-  const peer = new FilePeer({ dir, log, onComplete: () => undefined });
+  // Only a teaching point's recordings run under the link plan (a hub's are not limited): only they share it.
+  const peer = new FilePeer({ dir, log, onComplete: () => undefined, ...(role === 'teaching-point' && o.linkShare ? { linkShare: o.linkShare } : {}) });
 
   const masters = (): MasterRecording[] => {
     // fetches(): progress stays visible while the link plan holds a fetch (paused, pieces kept).

@@ -271,7 +271,8 @@ export function createRecordingsUpload(o: {
       return {
         recordingId: recordingId('own', u.lessonId, u.room), lessonId: u.lessonId, room: u.room, title: String(meta.title ?? u.lessonId),
         direction: 'upload' as const, state, reason, bytes: u.file.bytes, doneBytes: Math.round(progress * u.file.bytes), progress,
-        linkBytes: o.peer.sent.get(u.file.infohash) ?? 0, limitBps: current.paused ? 0 : current.uploadBps,
+        // The rate set on the client: the plan's, or the recordings' share of it while the resource sync moves data too.
+        linkBytes: o.peer.sent.get(u.file.infohash) ?? 0, limitBps: current.paused ? 0 : o.peer.uploadLimit,
       };
     });
   }

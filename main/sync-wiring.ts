@@ -8,6 +8,7 @@ import { parseOrThrow } from '../core/validation.js';
 import { CatalogStore } from '../sync/catalog-store.js';
 import { SyncEngine, type WantedProvider } from '../sync/engine.js';
 import { createTracker, type PrivateTracker } from '../sync/tracker.js';
+import type { LinkShare } from '../sync/link-share.js';
 import { defaultPreferences, syncPreferencesPatchSchema, syncPreferencesSchema, type SyncPreferences } from '../sync/preferences.js';
 import type { SettingsService } from './settings-service.js';
 
@@ -40,6 +41,8 @@ export interface SyncWiringOptions {
   settings: SettingsService;
   state: KvStore;
   toleranceMs: number;
+  /** The box's one link share: the engine splits the plan's rates with the recordings' client. */
+  linkShare?: LinkShare;
 }
 
 /** A provisioned box's resource sync: catalogue, engine, tracker (hub and seed), closed as one. */
@@ -59,6 +62,7 @@ export function createSyncServices(o: SyncWiringOptions): SyncServices {
     prefs: () => prefs,
     adoptPublished: role === 'seed',
     superSeed: role === 'seed',
+    ...(o.linkShare ? { linkShare: o.linkShare } : {}),
   });
   const unlistenSettings = o.settings.onChange(() => engine.refreshBandwidth());
   const tracker = runsTracker ? createTracker({ knows: (ih) => store.itemsByInfohash(ih).length > 0, log }) : undefined;

@@ -17,6 +17,7 @@ import { makeThumbnail } from './thumbnails.js';
 import { superSeed } from './origin-choker.js';
 import { peerOffers, webSeedDecision } from './web-seed-policy.js';
 import { readBody } from './http-body.js';
+import { torrentActivity, type LinkShare, type LinkShareMember } from './link-share.js';
 
 export type BandwidthSettings = Omit<BandwidthInputs, 'linkKbps' | 'lessonActive' | 'minuteOfDay'> & { lanDiscovery: boolean };
 
@@ -41,6 +42,8 @@ export interface SyncEngineOptions {
   /** On the origin (the seed): super-seeding, so each piece leaves the origin about once per swarm. */
   superSeed?: boolean;
   torrentPort?: number;
+  /** The box's other torrent clients on the same link (recordings): the plan's rates are split with them. */
+  linkShare?: LinkShare;
   tickMs?: number;
   manifestIntervalMs?: number;
 }
@@ -64,6 +67,8 @@ export interface SyncStatus {
   highestVersion: number;
   lastRefresh: { at: number; source: string | null; ok: boolean; code?: string; message?: string } | null;
   plan: BandwidthPlan;
+  /** The rates set on the client (bytes/s, -1 no limit): the plan's, or this engine's share of it while the box's recordings move data too. */
+  applied: { downloadBps: number; uploadBps: number };
   lessonActive: boolean;
   torrentPort: number | null;
   bytesDownloadedThisRun: number;
@@ -111,6 +116,8 @@ export class SyncEngine {
   private lastManifestCheck = 0;
   private lastRefresh: SyncStatus['lastRefresh'] = null;
   private plan: BandwidthPlan = { paused: false, downloadBps: -1, uploadBps: -1, reason: 'open' };
+  private applied = { downloadBps: -1, uploadBps: -1 };
+  private linkMember: LinkShareMember | undefined;
   private downloadedThisRun = 0;
   private uploadedThisRun = 0;
   private fromPeersThisRun = 0;
@@ -163,6 +170,10 @@ export class SyncEngine {
       torrentPort: this.o.torrentPort ?? 0, maxConns: 60,
     });
     this.client.on('error', (e: unknown) => this.log.warn({ err: String((e as Error)?.message ?? e) }, 'torrent client error'));
+    this.linkMember = this.o.linkShare?.join('sync', {
+      activity: () => (this.client ? torrentActivity(this.client.torrents) : { down: false, up: false }),
+      onShareChange: () => { if (!this.closed) this.applyRates(); },
+    });
     this.flushTimer = setInterval(() => { this.flushProgress(); this.gateWebSeeds(); }, 1000);
     this.flushTimer.unref();
     this.schedule(0);
@@ -345,12 +356,24 @@ export class SyncEngine {
     const d = new Date(this.o.clock.now());
     this.plan = bandwidthPlan({ ...bw, linkKbps: this.o.prefs().linkKbps, lessonActive: this.lessonActive, minuteOfDay: d.getHours() * 60 + d.getMinutes() });
     if (!this.client) return;
-    this.client.throttleDownload(this.plan.paused ? -1 : this.plan.downloadBps);
-    this.client.throttleUpload(this.plan.uploadBps);
+    this.applyRates();
     if (this.plan.paused) {
       // Paused downloads leave the client; their verified pieces are in the bitfield, so nothing is lost.
       for (const [ih, a] of this.active) if (a.mode === 'download' && !a.finishing) void this.stopActive(ih);
     }
+  }
+
+  /** Sets the plan's rates on the client, or this engine's share of them (sync/link-share.ts). */
+  private applyRates(): void {
+    if (!this.client) return;
+    const share = (dir: 'down' | 'up', bps: number) => (this.linkMember ? this.linkMember.rate(dir, bps) : bps);
+    // Paused: the downloads have left the client, so its download side needs no limit.
+    const down = this.plan.paused ? -1 : share('down', this.plan.downloadBps);
+    const up = share('up', this.plan.uploadBps);
+    if (down !== this.applied.downloadBps || up !== this.applied.uploadBps) this.log.debug({ down, up, plan: this.plan }, 'sync rates applied');
+    this.applied = { downloadBps: down, uploadBps: up };
+    this.client.throttleDownload(down);
+    this.client.throttleUpload(up);
   }
 
   // ---------- seeding ----------
@@ -625,7 +648,7 @@ export class SyncEngine {
     }));
     const waiting = this.store.allLocal().filter((r) => r.state !== 'complete' && r.errorCode).map((r) => ({ infohash: r.infohash, code: r.errorCode, message: r.errorMessage }));
     return {
-      manifestVersion: version, highestVersion: this.store.highestVersion(), lastRefresh: this.lastRefresh, plan: this.plan,
+      manifestVersion: version, highestVersion: this.store.highestVersion(), lastRefresh: this.lastRefresh, plan: this.plan, applied: { ...this.applied },
       lessonActive: this.lessonActive, torrentPort: this.client?.torrentPort ?? null,
       bytesDownloadedThisRun: this.downloadedThisRun, bytesUploadedThisRun: this.uploadedThisRun,
       bytesFromPeersThisRun: this.fromPeersThisRun, bytesFromWebSeedsThisRun: this.fromWebSeedsThisRun,
@@ -638,6 +661,8 @@ export class SyncEngine {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.flushTimer) clearInterval(this.flushTimer);
+    this.linkMember?.leave();
+    this.linkMember = undefined;
     this.abort.abort();
     await this.ticking;
     this.flushProgress();

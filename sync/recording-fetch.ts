@@ -9,6 +9,7 @@ import { parseOrThrow } from '../core/validation.js';
 import { signDocument, verifyDocument, type KeyPair, type SignedDocument } from '../core/signing.js';
 import { makeTorrent, torrentInfo, fullBitfield, PIECE_LENGTH } from './torrent-files.js';
 import { sha256File } from './file-hash.js';
+import { torrentActivity, type LinkActivity, type LinkShare, type LinkShareMember } from './link-share.js';
 
 // A box's own files (lesson recordings) offered to the boxes it works with: a small list signed by
 // the offering box's key, each file a private v1 torrent served by that box as peer, tracker and
@@ -120,17 +121,28 @@ export class FilePeer {
   readonly received = new Map<string, number>();
   /** Bytes sent to peers per infohash by this instance (what a seeded file cost the link). */
   readonly sent = new Map<string, number>();
+  /** The rates asked for (the link plan), bytes/s, -1 no limit. */
   private uploadBps: number;
   private downloadBps: number;
+  /** The rates set on the client: the asked ones, or this peer's share of them (linkShare). */
+  private applied: { down: number; up: number };
+  private readonly linkMember: LinkShareMember | undefined;
   /** Every file asked for with want(), so a paused fetch can start again by itself. */
   private readonly wanted = new Map<string, { file: ListedFile; strategy: 'rarest' | 'sequential' }>();
   /** The last failure per infohash (code for programs, message for the log). */
   private readonly failures = new Map<string, { code: string; message: string }>();
   private fetchesPaused = false;
 
-  constructor(private readonly o: { dir: string; log: Logger; onComplete: (file: ListedFile, path: string) => void; torrentPort?: number; downloadLimitBps?: number; uploadLimitBps?: number }) {
+  constructor(private readonly o: {
+    dir: string; log: Logger; onComplete: (file: ListedFile, path: string) => void; torrentPort?: number; downloadLimitBps?: number; uploadLimitBps?: number;
+    /** The box's other torrent client on the same link (the resource sync): the asked rates are split with it. */
+    linkShare?: LinkShare;
+  }) {
     this.uploadBps = o.uploadLimitBps ?? -1;
     this.downloadBps = o.downloadLimitBps ?? -1;
+    this.applied = { down: this.downloadBps, up: this.uploadBps };
+    this.linkMember = o.linkShare?.join('recordings', { activity: () => this.activity(), onShareChange: () => this.applyRates() });
+    this.applyRates();
     for (const d of [this.filesDir, this.partialDir]) mkdirSync(d, { recursive: true });
     this.timer = setInterval(() => this.flush(), 1000);
     this.timer.unref();
@@ -149,7 +161,7 @@ export class FilePeer {
   private ensureClient(): WebTorrent {
     if (!this.client) {
       // A private swarm between known boxes: no DHT/LSD/NAT, TCP only (see notes/webtorrent.md).
-      this.client = new WebTorrent({ secure: 0, dht: false, lsd: false, utp: false, natUpnp: false, natPmp: false, webSeeds: true, torrentPort: this.o.torrentPort ?? 0, maxConns: 20, downloadLimit: this.downloadBps, uploadLimit: this.uploadBps });
+      this.client = new WebTorrent({ secure: 0, dht: false, lsd: false, utp: false, natUpnp: false, natPmp: false, webSeeds: true, torrentPort: this.o.torrentPort ?? 0, maxConns: 20, downloadLimit: this.applied.down, uploadLimit: this.applied.up });
       this.client.on('error', (e: unknown) => this.o.log.warn({ err: String((e as Error)?.message ?? e) }, 'file peer: torrent client error'));
     }
     return this.client;
@@ -195,11 +207,14 @@ export class FilePeer {
     for (const p of peers) t.addPeer(p);
   }
 
-  /** Upload rate for the whole client, bytes/s (-1: no limit); takes effect within about a second. */
+  /**
+   * Upload rate for the whole client, bytes/s (-1: no limit); takes effect within about a second.
+   * With a linkShare, this peer applies its share of it (uploadLimit).
+   */
   throttleUpload(bps: number): void {
-    if (bps === this.uploadBps) return;
+    if (!Number.isInteger(bps) || bps < -1) throw new BoxError('E_VALIDATION', `An upload rate is a whole number of bytes/s ≥ 0, or -1 for no limit (got ${bps}).`);
     this.uploadBps = bps;
-    this.client?.throttleUpload(bps);
+    this.applyRates();
   }
 
   /**
@@ -208,13 +223,29 @@ export class FilePeer {
    */
   throttleDownload(bps: number): void {
     if (!Number.isInteger(bps) || (bps < 1 && bps !== -1)) throw new BoxError('E_VALIDATION', `A download rate is a whole number of bytes/s ≥ 1, or -1 for no limit (got ${bps}).`);
-    if (bps === this.downloadBps) return;
     this.downloadBps = bps;
-    this.client?.throttleDownload(bps);
+    this.applyRates();
   }
 
-  /** The download rate in force, bytes/s (-1: no limit). */
-  get downloadLimit(): number { return this.downloadBps; }
+  /** Sets the asked rates on the client, or this peer's share of them while the resource sync moves data too. */
+  private applyRates(): void {
+    const down = this.linkMember ? this.linkMember.rate('down', this.downloadBps) : this.downloadBps;
+    const up = this.linkMember ? this.linkMember.rate('up', this.uploadBps) : this.uploadBps;
+    if (down !== this.applied.down) this.client?.throttleDownload(down);
+    if (up !== this.applied.up) this.client?.throttleUpload(up);
+    this.applied = { down, up };
+  }
+
+  /** Whether this peer has data to move now (link share; cheap, read every second). */
+  activity(): LinkActivity {
+    return this.client && !this.closed ? torrentActivity(this.client.torrents) : { down: false, up: false };
+  }
+
+  /** The download rate in force on the client, bytes/s (-1: no limit): the asked rate or this peer's share of it. */
+  get downloadLimit(): number { return this.applied.down; }
+
+  /** The upload rate in force on the client, bytes/s (-1: no limit): the asked rate or this peer's share of it. */
+  get uploadLimit(): number { return this.applied.up; }
 
   /** Whether fetches are held by pauseFetches(). */
   get paused(): boolean { return this.fetchesPaused; }
@@ -370,6 +401,7 @@ export class FilePeer {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
+    this.linkMember?.leave();
     this.flush();
     const client = this.client;
     this.client = undefined;

@@ -8,6 +8,11 @@ declare module 'webtorrent' {
     uploaded: number;
     downloaded: number;
     destroyed?: boolean;
+    /** BitTorrent choke/interest state of this connection (sync/link-share.ts reads it). */
+    amInterested: boolean;
+    amChoking: boolean;
+    peerInterested: boolean;
+    peerChoking: boolean;
     /** What the remote side says it holds. */
     peerPieces: { get(i: number): boolean };
     destroy(): void;
