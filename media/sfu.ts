@@ -194,6 +194,11 @@ export class Sfu {
     return { id, kind, room, actor, createdAt: s.createdAt };
   }
 
+  /** The open sessions, of one room or all (diagnostics and tests). */
+  listSessions(room?: string): Session[] {
+    return [...this.sessions.values()].filter((s) => room === undefined || s.room === room).map((s) => ({ id: s.id, kind: s.kind, room: s.room, actor: s.actor, createdAt: s.createdAt }));
+  }
+
   getSession(id: string): Session | undefined {
     const s = this.sessions.get(id);
     return s ? { id: s.id, kind: s.kind, room: s.room, actor: s.actor, createdAt: s.createdAt } : undefined;

@@ -178,6 +178,7 @@ const zh = {
   'console.rung': '线路',
   'console.unavailable': '这台盒子暂时还不能开直播课。',
   'console.noLesson': '现在没有正在上的课。',
+  'console.reconnecting': '摄像头和盒子的连接断了，正在自动重新连接…',
 
   'error.E_OFFLINE': '盒子服务暂时连接不上，请稍后再试。',
   'error.E_PIN_WRONG': '密码不对。还可以再试 {remainingAttempts} 次。',
@@ -377,6 +378,7 @@ const en: Record<MessageId, string> = {
   'console.rung': 'Link',
   'console.unavailable': 'This box cannot run live lessons yet.',
   'console.noLesson': 'No lesson is running.',
+  'console.reconnecting': 'The camera lost its connection to the box; reconnecting by itself…',
 
   'error.E_OFFLINE': 'The box service is not answering; try again shortly.',
   'error.E_PIN_WRONG': 'Wrong PIN. {remainingAttempts} tries left.',

@@ -8,6 +8,8 @@ import { seriousViolations } from '../support/axe.js';
 import { tempDir, TEST_PIN } from '../support/boxes.js';
 import { startKioskBoxes, createLesson, type KioskBoxes } from '../support/kiosk-boxes.js';
 import { authoriseScreen } from '../support/kiosk-page.js';
+import { waitFor } from '../support/daemon.js';
+import { broadcastRoom } from '../../core/contract/lesson.js';
 
 const LIVE_TIMEOUT = 60_000;
 
@@ -57,6 +59,19 @@ describe('live lesson: whiteboard and hub console', () => {
     await hubPage.getByTestId('start-lesson').tap();
     await hubPage.getByTestId('end-lesson').waitFor({ timeout: LIVE_TIMEOUT });
     await videoPlays(hubPage, 'hub-self');
+
+    // The hub box ends the camera's session (as it does after 10 s disconnected, on a starved box): the
+    // console puts the camera back on the air by itself, and the lesson goes on for every teaching point.
+    const sfu = boxes.hub.box.context.media!.sfu;
+    const room = broadcastRoom(lessonId);
+    const first = sfu.listSessions(room).find((x) => x.kind === 'whip');
+    expect(first).toBeDefined();
+    const endedAt = Date.now();
+    await sfu.end(first!.id, 'test: session dropped');
+    const again = await waitFor(() => sfu.listSessions(room).find((x) => x.kind === 'whip' && x.id !== first!.id), 45_000, 250);
+    await expect.poll(() => sfu.roomStats(room)?.publisher?.rateBps ?? 0, { timeout: 15_000 }).toBeGreaterThan(0);
+    await expect.poll(() => hubPage.getByTestId('console-problem').count(), { timeout: 10_000 }).toBe(0);
+    console.log(`hub camera back on the air ${again.createdAt - endedAt} ms after its session was dropped`);
     await screenshot(hubPage, 'hub-console-live');
     expect(await seriousViolations(hubPage)).toEqual([]);
   }, 120_000);

@@ -92,13 +92,52 @@ export const Console = defineComponent({
       void poll(l);
     });
 
+    // The teacher's camera goes back on the air by itself when its connection to the box fails (a
+    // busy or restarted box): every teaching point would otherwise lose the lesson until someone
+    // pressed Start again. Stopping (End lesson, leaving the screen) clears the camera first.
+    const publishCamera = async (l: Lesson): Promise<void> => {
+      const cam = camera.value;
+      if (!cam || closed) return;
+      const session = await publishRoom(broadcastRoom(l.id), token(), cam);
+      if (camera.value !== cam || closed) { await session.close(); return; }
+      publish = session;
+      let lost: ReturnType<typeof setTimeout> | undefined;
+      const again = () => {
+        clearTimeout(lost);
+        if (publish !== session) return;
+        publish = null;
+        problem.value = t('console.reconnecting');
+        void session.close();
+        void republish(l);
+      };
+      session.pc.addEventListener('connectionstatechange', () => {
+        const st = session.pc.connectionState;
+        if (st === 'failed' || st === 'closed') again();
+        // The box ends a session that stays disconnected for 10 s; Chromium may call it failed only
+        // after 30 s of unanswered consent checks: do not wait for that.
+        else if (st === 'disconnected') lost ??= setTimeout(again, 5000);
+        else if (st === 'connected') { clearTimeout(lost); lost = undefined; }
+      });
+    };
+    const republish = async (l: Lesson): Promise<void> => {
+      while (!closed && camera.value && !publish) {
+        try {
+          await publishCamera(l);
+          problem.value = null;
+        } catch (e) {
+          problem.value = `${t('console.reconnecting')} ${errorWords(e)}`;
+          await new Promise((r) => timers.push(setTimeout(r, 2000)));
+        }
+      }
+    };
+
     const start = async () => {
       const l = lesson.value;
       if (!l) return;
       problem.value = null;
       try {
         camera.value = await navigator.mediaDevices.getUserMedia({ video: { width: 1280, height: 720 }, audio: roomMicConstraints() });
-        publish = await publishRoom(broadcastRoom(l.id), token(), camera.value);
+        await publishCamera(l);
         control?.send('lesson', { state: 'started' });
         const first = l.courseware[0];
         if (first) control?.send('page', { item: first, page: 1 });
