@@ -80,6 +80,9 @@ describe('live lesson: whiteboard and hub console', () => {
     it(`teaching point joins with one tap, sees the hub, raises a hand the hub sees, leaves (${lang})`, async () => {
       onTestFailed(async () => {
         console.warn('on failure: tp room', JSON.stringify(boxes.tp.box.context.media?.sfu.roomStats(lessonId)), 'links', JSON.stringify(boxes.tp.box.context.media?.agent?.status()));
+        const hubSfu = boxes.hub.box.context.media?.sfu;
+        console.warn('on failure: hub room', JSON.stringify(hubSfu?.roomStats(broadcastRoom(lessonId))), 'sessions', JSON.stringify(hubSfu?.listSessions()),
+          'egress', JSON.stringify([...(hubSfu?.findRoom(broadcastRoom(lessonId))?.subscribers ?? [])].map((p) => ({ linkOf: p.linkOf, layer: p.layer, rung: p.ladder?.rung, video: p.sentVideo, audio: p.sentAudio }))));
         await screenshot(tpPage, `FAILED-kiosk-${lang}`).catch(() => undefined);
         await screenshot(hubPage, `FAILED-hub-${lang}`).catch(() => undefined);
       });
