@@ -121,7 +121,7 @@ export class EgressPeer {
         firstUseful: () => (video ? this.videoFirstUseful : undefined),
         budgetBytesPerSec: () => (video ? this.retransmitBudget : undefined),
         // Resends take the link too: left out of the sent rate, their share of it looked like loss.
-        onResent: (bytes) => this.ladder && this.noteSent(bytes, t.kind === 'audio' ? 'audio' : 'video', Date.now()),
+        onResent: (bytes) => this.ladder && this.noteSent(bytes, video ? 'video' : 'audio', Date.now()),
       }));
       if (t.kind === 'video' && !this.videoSender) {
         this.videoSender = t.sender;

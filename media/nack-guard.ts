@@ -39,8 +39,7 @@ export interface RetransmitPolicy {
 const before = (a: number, b: number) => a !== b && ((b - a) & 0xffff) < 0x8000;
 
 /** Wraps the sender's RTCP handling (see the comment at the top of this file). */
-export function guardRetransmissions(sender: RTCRtpSender, policy: RetransmitPolicy | (() => boolean) = {}): NackGuard {
-  const p0 = typeof policy === 'function' ? { skipAll: policy } : policy;
+export function guardRetransmissions(sender: RTCRtpSender, p0: RetransmitPolicy = {}): NackGuard {
   const seqs = new Int32Array(SLOTS).fill(-1);
   const times = new Float64Array(SLOTS);
   const stats: NackGuard = { resent: 0, suppressed: 0, resentBytes: 0 };

@@ -54,7 +54,7 @@ describe('retransmission guard', () => {
   it('resends nothing while told to (video off on the ladder) and leaves other RTCP alone', () => {
     const { sender, reached } = fakeSender();
     let off = true;
-    guardRetransmissions(sender, () => off);
+    guardRetransmissions(sender, { skipAll: () => off });
     sender.handleRtcpPacket(nack([5, 6]));
     off = false;
     sender.handleRtcpPacket(nack([5, 6]));
