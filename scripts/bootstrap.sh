@@ -29,10 +29,9 @@ stamp=node_modules/.box-lock-stamp
 want="$(sha256sum package-lock.json | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "== installing npm packages (better-sqlite3 builds from source: about a minute)"
-  # Not `npm ci`: npm 11 rejects this lockfile ("Missing: @rollup/rollup-android-* from lock file",
-  # vite's optional platform packages) even when freshly generated. `npm install` follows the
-  # lockfile and leaves it unchanged.
-  npm install --no-audit --no-fund
+  # `npm ci` installs exactly the committed lockfile (which lists every platform's optional packages,
+  # so a later `npm install` leaves it unchanged) and fails if package.json and the lockfile disagree.
+  npm ci --no-audit --no-fund
   echo "$want" > "$stamp"
 fi
 
