@@ -1,7 +1,7 @@
 // Layering of ../shared/DESIGN.md §2, enforced so a wrong import fails `npm test`.
 import tseslint from 'typescript-eslint';
 
-const rooms = ['core', 'sync', 'media', 'hardware', 'main', 'renderer'];
+const rooms = ['core', 'sync', 'media', 'hardware', 'recordings', 'main', 'renderer'];
 
 /** A regex that matches a relative import reaching into one of the named project folders. */
 function forbid(...others) {
@@ -32,9 +32,11 @@ export default tseslint.config(
     },
   },
   layer('core', rooms.filter((r) => r !== 'core')),
-  layer('sync', ['media', 'hardware', 'main', 'renderer']),
-  layer('media', ['sync', 'hardware', 'main', 'renderer']),
-  layer('hardware', ['sync', 'media', 'main', 'renderer']),
+  layer('sync', ['media', 'hardware', 'recordings', 'main', 'renderer']),
+  layer('media', ['sync', 'hardware', 'recordings', 'main', 'renderer']),
+  layer('hardware', ['sync', 'media', 'recordings', 'main', 'renderer']),
+  // A feature room above sync and media (like a VS Code contrib): only main imports it.
+  layer('recordings', ['hardware', 'main', 'renderer']),
   layer('main', ['renderer']),
   // core/contract is shared with the renderer: no Node, no other core module with Node imports.
   {
@@ -54,7 +56,7 @@ export default tseslint.config(
       'no-restricted-imports': ['error', {
         patterns: [
           { group: ['node:*', 'fs', 'path', 'child_process'], message: 'renderer/ is browser code: no Node imports.' },
-          { regex: forbid('sync', 'media', 'hardware', 'main'), message: 'renderer/ imports only core/contract.' },
+          { regex: forbid('sync', 'media', 'hardware', 'recordings', 'main'), message: 'renderer/ imports only core/contract.' },
           { regex: '(\\.\\./)+core/(?!contract/)', message: 'renderer/ imports only core/contract.' },
         ],
       }],

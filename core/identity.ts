@@ -65,9 +65,14 @@ export function identityPath(dataDir: string): string {
   return join(dataDir, 'identity.json');
 }
 
+/** A box's id is derived from its identity key: anyone holding the key can check the id it claims. */
+export function boxIdOf(publicKey: string): string {
+  return `box-${keyId(publicKey)}`;
+}
+
 function newIdentity(now: Date): Identity {
   const pair = generateKeyPair();
-  return { ...pair, boxId: `box-${keyId(pair.publicKey)}`, createdAt: now.toISOString() };
+  return { ...pair, boxId: boxIdOf(pair.publicKey), createdAt: now.toISOString() };
 }
 
 /** Loads this box's identity, or makes a fresh one on first boot or when the folder was cloned. */

@@ -1,18 +1,19 @@
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../core/log.js';
 import { OffsetClock, systemClock, type Clock } from '../core/clock.js';
 import type { BoxConfig, ProvisionPayload, Role } from '../core/config.js';
-import { loadOrCreateIdentity, type FingerprintSources, type Identity, type IdentityEvent } from '../core/identity.js';
-import { openDatabase, type Db } from '../core/store/database.js';
+import { boxIdOf, loadOrCreateIdentity, type FingerprintSources, type Identity, type IdentityEvent } from '../core/identity.js';
+import { databasePath, openDatabase, type Db } from '../core/store/database.js';
+import { LessonClock } from '../core/lesson-clock.js';
+import { PeerClient } from '../core/peer-client.js';
 import { AuditStore } from '../core/store/audit-store.js';
 import { KvStore } from '../core/store/kv-store.js';
 import { PinGuard } from './security/pin-guard.js';
 import { PeerRegistry } from './security/peer-registry.js';
 import { EnrolmentCodes } from './security/enrolment-codes.js';
 import { SettingsService } from './settings-service.js';
-import { HubLink, hubBoxId } from './hub-link.js';
+import { HubLink } from './hub-link.js';
 import { createMetrics, registerRecordingMetrics } from './metrics.js';
 import { loadProvisioning } from './provisioning-store.js';
 import { buildServer } from './http/server.js';
@@ -37,6 +38,8 @@ export interface StartOptions {
   /** Live-lesson tuning (ICE addresses, SFU timeouts, lesson lead time); tests shorten it. */
   media?: Partial<Pick<MediaWiringOptions, 'ice' | 'sfu' | 'agent'>>;
   recording?: Partial<Pick<RecordingOptions, 'tickMs' | 'segmentSeconds' | 'minFreeBytes' | 'catchupIntervalMs'>>;
+  /** How long past `endsAt` a lesson the hub teacher started (and never ended) still runs; tests shorten it. */
+  lessonOverrunCapMs?: number;
 }
 
 export interface Box {
@@ -46,10 +49,6 @@ export interface Box {
   readonly identity: Identity;
   readonly context: BoxContext;
   close(): Promise<void>;
-}
-
-export function databasePath(dataDir: string): string {
-  return join(dataDir, 'box.sqlite');
 }
 
 function formatUrl(host: string, port: number): string {
@@ -99,16 +98,21 @@ export async function startBox(opts: StartOptions): Promise<Box> {
     const state = new KvStore(db, clock, 'box_state');
     const identityNotice = recordIdentityEvent(db, audit, state, identity, event, log, baseClock.now());
     const peers = new PeerRegistry(db, clock);
+    const lessonClock = new LessonClock(clock, opts.lessonOverrunCapMs !== undefined ? { overrunCapMs: opts.lessonOverrunCapMs } : {});
+    // A teaching point's every call to its hub goes through this one client (token, timeout, size cap).
+    const hubPeer = provisioning?.role === 'teaching-point'
+      ? new PeerClient({ baseUrl: provisioning.hub.url, peerBoxId: boxIdOf(provisioning.hub.publicKey), identity, clock, tokenTtlSeconds: Math.min(60, config.security.tokenTtlSeconds) })
+      : undefined;
     const metrics = createMetrics({ role: role ?? 'unprovisioned', boxId: identity.boxId });
     const sec = config.security;
 
     let hubLink: HubLink | undefined;
-    if (provisioning?.role === 'teaching-point') {
-      peers.addFixed(hubBoxId(provisioning.hub.publicKey), provisioning.hub.publicKey);
+    if (provisioning?.role === 'teaching-point' && hubPeer) {
+      peers.addFixed(boxIdOf(provisioning.hub.publicKey), provisioning.hub.publicKey);
       hubLink = new HubLink({
-        hubUrl: provisioning.hub.url, hubPublicKey: provisioning.hub.publicKey, enrolmentCode: provisioning.enrolmentCode,
+        hub: hubPeer, hubPublicKey: provisioning.hub.publicKey, enrolmentCode: provisioning.enrolmentCode,
         identity, name: provisioning.name, schoolId: provisioning.schoolId, clock, state, audit,
-        log: log.child({ room: 'hub-link' }), metrics, tokenTtlSeconds: Math.min(60, sec.tokenTtlSeconds),
+        log: log.child({ room: 'hub-link' }), metrics,
         ...(opts.hubCheckIntervalMs ? { intervalMs: opts.hubCheckIntervalMs } : {}),
       });
       closers.push(() => hubLink?.close());
@@ -154,7 +158,7 @@ export async function startBox(opts: StartOptions): Promise<Box> {
       ctx.sync = sync;
       closers.push(() => sync.close());
       const media = ctx.media;
-      if (media) closers.push(wireLessonsToSync({ lessons: () => media.lessons.list(), sync, clock, log: log.child({ room: 'sync', part: 'lessons' }) }));
+      if (media) closers.push(wireLessonsToSync({ lessons: () => media.lessons.list(), sync, clock: lessonClock, log: log.child({ room: 'sync', part: 'lessons' }) }));
     }
     const app: FastifyInstance = await buildServer(ctx);
     closers.push(() => app.close());

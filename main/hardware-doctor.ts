@@ -1,12 +1,11 @@
 // The hardware section of `box doctor`: unclean shutdowns, disk health and trend, CPU temperature.
-import { existsSync } from 'node:fs';
-import Database from 'better-sqlite3';
+import { databasePath, openDatabaseReadOnly, type Db } from '../core/store/database.js';
 import type { HealthReport } from '../core/contract/health.js';
 import { cpuTemperature } from '../hardware/thermal.js';
 import { smartHealth } from '../hardware/smart.js';
 import { findOnPath } from '../hardware/ffmpeg.js';
 import { markerLeftBehind } from '../hardware/health-store.js';
-import { databasePath } from './box.js';
+
 
 export interface HardwareCheck {
   id: string;
@@ -22,10 +21,10 @@ export interface HardwareDoctorInput {
 
 /** Count of unclean shutdowns recorded in the box's database, read without changing it. */
 function recordedUnclean(file: string): { count: number; lastAt: number | null } | null {
-  if (!existsSync(file)) return null;
-  let db: Database.Database | undefined;
+  let db: Db | null = null;
   try {
-    db = new Database(file, { readonly: true, fileMustExist: true });
+    db = openDatabaseReadOnly(file);
+    if (!db) return null;
     const row = db.prepare('SELECT COUNT(*) AS n, MAX(started_at) AS last FROM hardware_boots WHERE previous_clean = 0').get() as { n: number; last: number | null };
     return { count: row.n, lastAt: row.last };
   } catch {

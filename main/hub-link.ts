@@ -3,13 +3,15 @@ import { OffsetEstimator, type OffsetClock } from '../core/clock.js';
 import type { KvStore } from '../core/store/kv-store.js';
 import type { AuditStore } from '../core/store/audit-store.js';
 import type { Identity } from '../core/identity.js';
-import { issueBoxToken } from '../core/box-token.js';
+import type { PeerClient } from '../core/peer-client.js';
 import { canonicalJson } from '../core/canonical-json.js';
-import { signBytes, verifyDocument, keyId } from '../core/signing.js';
+import { signBytes, verifyDocument } from '../core/signing.js';
+import { boxIdOf } from '../core/identity.js';
 import type { BoxMetrics } from './metrics.js';
 
 export interface HubLinkOptions {
-  hubUrl: string;
+  /** The one client for calls to the hub (its URL, tokens, timeouts, size caps). */
+  hub: PeerClient;
   hubPublicKey: string;
   enrolmentCode: string | undefined;
   identity: Identity;
@@ -20,7 +22,6 @@ export interface HubLinkOptions {
   audit: AuditStore;
   log: Logger;
   metrics: BoxMetrics;
-  tokenTtlSeconds: number;
   /** How often to check the hub when it answers; failures back off up to maxIntervalMs. */
   intervalMs?: number;
   maxIntervalMs?: number;
@@ -43,10 +44,6 @@ export interface HubStatus {
   clockOffsetMs: number;
 }
 
-export function hubBoxId(publicKey: string): string {
-  return `box-${keyId(publicKey)}`;
-}
-
 /**
  * A teaching point's link to its hub: enrols once with the one-time code, then checks the hub
  * with signed tokens, follows the hub's clock, and backs off while the hub cannot be reached.
@@ -60,9 +57,9 @@ export class HubLink {
   private readonly hubId: string;
 
   constructor(private readonly o: HubLinkOptions) {
-    this.hubId = hubBoxId(o.hubPublicKey);
+    this.hubId = boxIdOf(o.hubPublicKey);
     this.status = {
-      url: o.hubUrl, boxId: this.hubId, reachable: false, lastContactAt: null, lastError: null,
+      url: o.hub.baseUrl, boxId: this.hubId, reachable: false, lastContactAt: null, lastError: null,
       enrolled: this.enrolment() !== undefined, enrolmentProblem: null, clockOffsetMs: 0,
     };
   }
@@ -139,13 +136,9 @@ export class HubLink {
       role: 'teaching-point',
       proof: signBytes(identity, Buffer.from(canonicalJson(claim))),
     };
-    const res = await fetch(new URL('/api/enrol', this.o.hubUrl), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(5000),
-    });
-    const json = (await res.json().catch(() => ({}))) as { code?: string; message?: string; payload?: { hubBoxId?: string; boxId?: string; hubTime?: number }; signature?: unknown };
+    // Anonymous: the hub does not know this box until the code is accepted.
+    const res = await this.o.hub.request('/api/enrol', { method: 'POST', json: body, anonymous: true, timeoutMs: 5000, maxBytes: 64 * 1024 });
+    const json = ((): unknown => { try { return res.json(); } catch { return {}; } })() as { code?: string; message?: string; payload?: { hubBoxId?: string; boxId?: string; hubTime?: number }; signature?: unknown };
     if (!res.ok) {
       this.status.enrolmentProblem = json.code ?? `http-${res.status}`;
       // A spent or unknown code will not start working by itself: stop retrying it until re-provisioned.
@@ -169,22 +162,20 @@ export class HubLink {
   }
 
   private async checkTime(): Promise<void> {
-    const token = await issueBoxToken(this.o.identity, { audience: this.hubId, ttlSeconds: this.o.tokenTtlSeconds, clock: this.o.clock });
+    const token = await this.o.hub.token(); // signed before the round trip starts: its cost is not network time
     const sent = Date.now();
-    const res = await fetch(new URL('/api/peer/time', this.o.hubUrl), {
-      headers: { authorization: `Bearer ${token}` },
-      signal: AbortSignal.timeout(5000),
-    });
+    const res = await this.o.hub.request('/api/peer/time', { headers: { authorization: `Bearer ${token}` }, anonymous: true, timeoutMs: 5000, maxBytes: 4096 });
     const received = Date.now();
     if (!res.ok) {
-      const body = (await res.json().catch(() => ({}))) as { code?: string; details?: { reason?: string } };
+      const body = ((): unknown => { try { return res.json(); } catch { return {}; } })() as { code?: string; details?: { reason?: string } };
       if (res.status === 401 && (body.details?.reason === 'unknown-box' || body.details?.reason === 'revoked')) {
         this.status.enrolled = false;
         this.status.enrolmentProblem = body.details.reason;
       }
       throw new Error(`hub answered ${res.status} ${body.code ?? ''} ${body.details?.reason ?? ''}`.trim());
     }
-    const { time } = (await res.json()) as { time: number };
+    const { time } = res.json<{ time: number }>();
+    if (!Number.isFinite(time)) throw new Error('the hub sent no time');
     // Follow the hub's clock: rural clocks are often wrong, the hub is the reference.
     const offset = this.offsets.add(Math.round(time - (sent + received) / 2), received - sent, received);
     this.o.clock.setOffset(offset);

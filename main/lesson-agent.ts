@@ -7,7 +7,7 @@ import type { Sfu } from '../media/sfu.js';
 import type { LessonStore } from '../media/lesson-store.js';
 import type { ControlHub } from '../media/control-hub.js';
 import { RemoteLink } from '../media/remote-link.js';
-import { hubBoxId } from './hub-link.js';
+import { boxIdOf } from '../core/identity.js';
 import { ControlUplink } from './control-uplink.js';
 
 export interface LessonAgentOptions {
@@ -52,7 +52,7 @@ export class LessonAgent {
   constructor(private readonly o: LessonAgentOptions) {}
 
   private get hubId(): string {
-    return hubBoxId(this.o.hubPublicKey);
+    return boxIdOf(this.o.hubPublicKey);
   }
 
   token = (): Promise<string> => issueBoxToken(this.o.identity, { audience: this.hubId, ttlSeconds: 60, clock: this.o.clock });

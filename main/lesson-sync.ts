@@ -1,4 +1,4 @@
-import type { Clock } from '../core/clock.js';
+import type { LessonClock } from '../core/lesson-clock.js';
 import type { Logger } from '../core/log.js';
 import type { Lesson } from '../core/contract/lesson.js';
 import type { SyncServices } from './sync-wiring.js';
@@ -7,16 +7,11 @@ export interface LessonSyncOptions {
   /** The lessons this box takes part in (the hub: all it runs; a teaching point: its offline timetable). */
   lessons: () => Lesson[];
   sync: Pick<SyncServices, 'addWantedProvider' | 'setLessonActive'>;
-  clock: Clock;
+  clock: LessonClock;
   log: Logger;
   /** Courseware of lessons starting within this horizon is fetched first and never evicted. */
   horizonMs?: number;
   pollMs?: number;
-}
-
-/** In progress now by the (hub-corrected) clock and not ended by the hub teacher. */
-export function lessonInProgress(l: Lesson, now: number): boolean {
-  return l.status !== 'ended' && Date.parse(l.startsAt) <= now && now < Date.parse(l.endsAt);
 }
 
 /**
@@ -29,14 +24,13 @@ export function wireLessonsToSync(o: LessonSyncOptions): () => void {
   const horizon = o.horizonMs ?? 24 * 3600_000;
   const stopWanted = o.sync.addWantedProvider(() => {
     const now = o.clock.now();
-    return o.lessons().filter((l) => l.status !== 'ended' && Date.parse(l.endsAt) > now && Date.parse(l.startsAt) - now < horizon).flatMap((l) => l.courseware);
+    return o.lessons().filter((l) => o.clock.phase(l, horizon, now) !== 'over' && Date.parse(l.startsAt) - now < horizon).flatMap((l) => l.courseware);
   });
   let last: boolean | undefined;
   const check = () => {
     let active = false;
     try {
-      const now = o.clock.now();
-      active = o.lessons().some((l) => lessonInProgress(l, now));
+      active = o.lessons().some((l) => o.clock.running(l));
     } catch (e) {
       o.log.warn({ err: (e as Error).message }, 'lesson state for sync unknown'); // e.g. database closing
       return;

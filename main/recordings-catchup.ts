@@ -16,7 +16,7 @@ import type { LinkShare } from '../sync/link-share.js';
 import { FilePeer, describeFile, signFileList, verifyFileList, type FileList, type ListedFile } from '../sync/recording-fetch.js';
 import type { RecordingServices } from './recording-wiring.js';
 import type { MediaServices } from './media-wiring.js';
-import { hubBoxId } from './hub-link.js';
+import { boxIdOf } from '../core/identity.js';
 import { createRecordingsUpload, type LinkPolicyInputs, type RecordingsUpload } from './recordings-upload.js';
 import { createRecordingsCatalogue, recordingId, type MasterMeta, type MasterRecording, type RecordingsCatalogue } from './recordings-service.js';
 
@@ -125,7 +125,7 @@ export function createRecordingsApi(o: {
   async function fetchList(): Promise<void> {
     if (o.provisioning.role !== 'teaching-point') return;
     const hub = o.provisioning.hub;
-    const token = await issueBoxToken(o.identity, { audience: hubBoxId(hub.publicKey), ttlSeconds: 60, clock: o.clock });
+    const token = await issueBoxToken(o.identity, { audience: boxIdOf(hub.publicKey), ttlSeconds: 60, clock: o.clock });
     const res = await fetch(`${hub.url.replace(/\/$/, '')}/api/peer/recordings`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(15_000) });
     if (!res.ok) throw new Error(`hub answered ${res.status}`);
     const list = verifyFileList(await res.json(), [hub.publicKey]);

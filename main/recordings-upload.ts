@@ -15,7 +15,7 @@ import { bandwidthPlan, type BandwidthInputs, type BandwidthPlan } from '../sync
 import { describeFile, signFileList, verifyFileList, type FilePeer, type ListedFile } from '../sync/recording-fetch.js';
 import type { RecordingServices } from './recording-wiring.js';
 import type { MediaServices } from './media-wiring.js';
-import { hubBoxId } from './hub-link.js';
+import { boxIdOf } from '../core/identity.js';
 import { recordingId, uploadedRecordingId, type MasterMeta } from './recordings-service.js';
 
 // A teaching point's own recordings travel up to its hub the way the hub's master travels down: a
@@ -315,7 +315,7 @@ export function createRecordingsUpload(o: {
       format: 'tpbox-files/1', boxId: o.identity.boxId, issuedAt: new Date(o.clock.now()).toISOString(),
       files: pending.map((u) => ({ ...u.file, webSeeds: [], trackers: [], peers: [] })),
     });
-    const token = await issueBoxToken(o.identity, { audience: hubBoxId(hub.publicKey), ttlSeconds: 60, clock: o.clock });
+    const token = await issueBoxToken(o.identity, { audience: boxIdOf(hub.publicKey), ttlSeconds: 60, clock: o.clock });
     const res = await fetch(`${base}/api/peer/recordings/offer`, {
       method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(list), signal: AbortSignal.timeout(15_000),
     });

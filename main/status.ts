@@ -1,11 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
-import Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
+import { databasePath, openDatabaseReadOnly } from '../core/store/database.js';
 import type { BoxConfig } from '../core/config.js';
 import type { HealthReport } from '../core/contract/health.js';
 import { readIdentity } from '../core/identity.js';
 import { systemClock } from '../core/clock.js';
 import { loadProvisioning } from './provisioning-store.js';
-import { databasePath } from './box.js';
+
 import type { IdentityNotice } from './http/context.js';
 
 export interface StatusReport {
@@ -26,23 +26,6 @@ export interface StatusReport {
   health: HealthReport | null;
 }
 
-/**
- * Opens the box database without writing next to it. A WAL database opened read-only still makes
- * -wal/-shm files; with no -wal file the main file holds everything, so it is read into memory
- * (header patched from WAL to rollback mode, which an in-memory copy needs). With a -wal file (the
- * daemon runs, or was killed) the files exist already and a read-only open adds nothing.
- */
-function openForReading(file: string): Database.Database | null {
-  if (existsSync(`${file}-wal`)) return new Database(file, { readonly: true, fileMustExist: true });
-  const image = readFileSync(file);
-  if (image.length === 0) return null; // made by a start that was cut off before its first write
-  if (image.length >= 20 && image[18] === 2 && image[19] === 2) {
-    image[18] = 1;
-    image[19] = 1;
-  }
-  return new Database(image, { readonly: true });
-}
-
 /** What `box status` shows; reads the data folder directly, so it works with the daemon stopped. */
 export async function readStatus(config: BoxConfig): Promise<StatusReport> {
   const ident = readIdentity(config.dataDir);
@@ -51,7 +34,7 @@ export async function readStatus(config: BoxConfig): Promise<StatusReport> {
   let enrolled: boolean | null = null;
   const dbFile = databasePath(config.dataDir);
   if (existsSync(dbFile)) {
-    const db = openForReading(dbFile);
+    const db = openDatabaseReadOnly(dbFile);
     if (db) try {
       const get = db.prepare('SELECT value FROM box_state WHERE key = ?');
       const n = get.get('identity.notice') as { value: string } | undefined;

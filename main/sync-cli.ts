@@ -5,7 +5,7 @@ import { systemClock } from '../core/clock.js';
 import { silentLogger } from '../core/log.js';
 import type { BoxConfig } from '../core/config.js';
 import type { KeyPair } from '../core/signing.js';
-import { openDatabase } from '../core/store/database.js';
+import { openDatabase, databasePath } from '../core/store/database.js';
 import { AuditStore } from '../core/store/audit-store.js';
 import { KvStore } from '../core/store/kv-store.js';
 import { publishFolder } from '../sync/publish.js';
@@ -15,7 +15,7 @@ import { SyncEngine } from '../sync/engine.js';
 import { defaultPreferences, type SyncPreferences } from '../sync/preferences.js';
 import { defaultSettings } from '../core/contract/settings.js';
 import { loadProvisioning } from './provisioning-store.js';
-import { databasePath } from './box.js';
+
 
 export interface PublishArgs {
   folder: string;

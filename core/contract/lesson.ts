@@ -30,12 +30,61 @@ export interface LessonInput {
   courseware?: string[];
 }
 
-/** Media rooms of a lesson: the hub's broadcast, and each teaching point's classroom sent back. */
+/**
+ * Media rooms of a lesson: the hub's broadcast `<lesson>`, and each teaching point's classroom sent
+ * back `<lesson>~<box>`. The grammar is built and parsed only here.
+ */
 export function broadcastRoom(lessonId: string): string {
   return lessonId;
 }
 export function classroomRoom(lessonId: string, teachingPointBoxId: string): string {
   return `${lessonId}~${teachingPointBoxId}`;
+}
+
+const ID = /^[A-Za-z0-9_-]{1,80}$/;
+
+/** A room name taken apart; undefined when it follows neither form (or either id is malformed). */
+export function parseRoom(room: string): { lessonId: string; classroomOf: string | null } | undefined {
+  const parts = room.split('~');
+  if (parts.length > 2 || !ID.test(parts[0]!) || parts[0]!.length > 64) return undefined;
+  if (parts.length === 1) return { lessonId: parts[0]!, classroomOf: null };
+  return ID.test(parts[1]!) ? { lessonId: parts[0]!, classroomOf: parts[1]! } : undefined;
+}
+
+/**
+ * Where a lesson stands on the box's (hub-following) clock, the one answer every part of the box
+ * uses: upcoming, due (the teaching point connects ahead so 加入课堂 shows the picture at once),
+ * running, over.
+ */
+export type LessonPhase = 'upcoming' | 'due' | 'running' | 'over';
+
+/** A lesson the hub teacher started but never ended (the hub vanished) is over this long after `endsAt`. */
+export const LESSON_OVERRUN_CAP_MS = 2 * 3600_000;
+
+export interface LessonPhaseOptions {
+  /** How long before `startsAt` a lesson is due (default 0: straight from upcoming to running). */
+  leadMs?: number;
+  overrunCapMs?: number;
+}
+
+/**
+ * The timetable's window decides a lesson nobody started or ended; the hub teacher's actions override
+ * it: a lesson the hub teacher started runs until the hub teacher ends it — lessons overrun by a few
+ * minutes all the time — with a cap for a hub that vanished; one the hub teacher ended is over.
+ */
+export function lessonPhase(l: Pick<Lesson, 'status' | 'startsAt' | 'endsAt'>, now: number, opts: LessonPhaseOptions = {}): LessonPhase {
+  if (l.status === 'ended') return 'over';
+  const start = Date.parse(l.startsAt);
+  const end = Date.parse(l.endsAt);
+  if (l.status === 'live') return now < end + (opts.overrunCapMs ?? LESSON_OVERRUN_CAP_MS) ? 'running' : 'over';
+  if (now >= end) return 'over';
+  if (now >= start) return 'running';
+  return now >= start - (opts.leadMs ?? 0) ? 'due' : 'upcoming';
+}
+
+/** Running now (the recorder records it, sync yields the link to it, recordings wait for it). */
+export function lessonRunning(l: Pick<Lesson, 'status' | 'startsAt' | 'endsAt'>, now: number, opts?: LessonPhaseOptions): boolean {
+  return lessonPhase(l, now, opts) === 'running';
 }
 
 export type ControlType =

@@ -3,11 +3,11 @@
 // never reaches a server log; the page moves it into its storage and drops it from the address bar.
 // Other screens on the LAN (tablets) still get theirs behind the PIN in settings.
 import { systemClock, type Clock } from '../../core/clock.js';
-import { openDatabase, type Db } from '../../core/store/database.js';
+import { openDatabase, type Db, databasePath } from '../../core/store/database.js';
 import { AuditStore } from '../../core/store/audit-store.js';
 import { silentLogger, type Logger } from '../../core/log.js';
 import { MediaTokens } from '../../media/media-tokens.js';
-import { databasePath } from '../box.js';
+
 import { loadConfigFile } from '../config-file.js';
 import type { KioskLog } from './chromium-kiosk.js';
 

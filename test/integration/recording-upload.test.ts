@@ -13,7 +13,7 @@ import type { RecordingEntry, RecordingTransfer } from '../../core/contract/reco
 import { describeFile, signFileList, type ListedFile } from '../../sync/recording-fetch.js';
 import { issueBoxToken } from '../../core/box-token.js';
 import { systemClock } from '../../core/clock.js';
-import { hubBoxId } from '../../main/hub-link.js';
+import { boxIdOf } from '../../core/identity.js';
 import { sha256File } from '../../sync/file-hash.js';
 import { PIECE_LENGTH } from '../../sync/torrent-files.js';
 import { pinSession, startTestBox, tempDir, type TestBox } from '../support/boxes.js';
@@ -160,7 +160,7 @@ describe('a teaching point recording going up to the hub', () => {
 
     // The hub takes only what the teaching point recorded of its own lessons, under its own key.
     const offer = async (body: unknown, auth = true) => {
-      const token = await issueBoxToken(tp!.box.identity, { audience: hubBoxId(hubKey), ttlSeconds: 60, clock: systemClock });
+      const token = await issueBoxToken(tp!.box.identity, { audience: boxIdOf(hubKey), ttlSeconds: 60, clock: systemClock });
       return fetch(`${hubUrl}/api/peer/recordings/offer`, { method: 'POST', headers: { ...json, ...(auth ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
     };
     const other: ListedFile = {

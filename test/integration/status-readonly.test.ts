@@ -1,10 +1,11 @@
 // `box status` only reads: with the box stopped it leaves the data folder exactly as it was (no -wal or
 // -shm files next to the database), and with the box running it adds nothing either.
+import { databasePath } from '../../core/store/database.js';
 import { describe, it, expect, afterAll } from 'vitest';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readStatus } from '../../main/status.js';
-import { databasePath } from '../../main/box.js';
+
 import { startHubAndTeachingPoint, tempDir } from '../support/boxes.js';
 
 function snapshot(dir: string): Record<string, string> {

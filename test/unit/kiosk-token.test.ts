@@ -4,12 +4,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { openDatabase } from '../../core/store/database.js';
+import { openDatabase, databasePath } from '../../core/store/database.js';
 import { silentLogger } from '../../core/log.js';
 import { systemClock } from '../../core/clock.js';
 import { generateKeyPair } from '../../core/signing.js';
 import { MediaTokens } from '../../media/media-tokens.js';
-import { databasePath } from '../../main/box.js';
+
 import { issueKioskToken, KIOSK_TOKEN_LABEL, kioskLaunchUrl, kioskUrl } from '../../main/kiosk/kiosk-token.js';
 import { withoutFragment } from '../../main/kiosk/chromium-kiosk.js';
 import { startKioskShell, type KioskShellHandle } from '../../main/electron/kiosk-shell.js';

@@ -21,6 +21,12 @@ describe('layering lint rule', () => {
     ['renderer/src/app.ts', "import { x } from '../../core/log.js';\nexport const y = x;"],
     ['renderer/src/app.ts', "import { x } from '../../main/box.js';\nexport const y = x;"],
     ['main/x.ts', "import { x } from '../renderer/src/app.js';\nexport const y = x;"],
+    ['recordings/catalogue.ts', "import { x } from '../hardware/ptz.js';\nexport const y = x;"],
+    ['recordings/catalogue.ts', "import { x } from '../main/box.js';\nexport const y = x;"],
+    ['media/recorder.ts', "import { x } from '../recordings/catalogue.js';\nexport const y = x;"],
+    ['sync/engine.ts', "import { x } from '../recordings/catalogue.js';\nexport const y = x;"],
+    ['hardware/ptz.ts', "import { x } from '../recordings/catalogue.js';\nexport const y = x;"],
+    ['core/x.ts', "import { x } from '../recordings/catalogue.js';\nexport const y = x;"],
   ])('rejects the import in %s', async (file, code) => {
     expect((await lint(file, code)).length).toBeGreaterThan(0);
   });
@@ -30,6 +36,10 @@ describe('layering lint rule', () => {
     ['main/x.ts', "import { x } from '../media/relay.js';\nexport const y = x;"],
     ['renderer/src/app.ts', "import { x } from '../../core/contract/health.js';\nexport const y = x;"],
     ['core/contract/api.ts', "import { x } from './health.js';\nexport const y = x;"],
+    ['recordings/catalogue.ts', "import { x } from '../media/recorder.js';\nexport const y = x;"],
+    ['recordings/catalogue.ts', "import { x } from '../sync/recording-fetch.js';\nexport const y = x;"],
+    ['recordings/catalogue.ts', "import { x } from '../core/log.js';\nexport const y = x;"],
+    ['main/x.ts', "import { x } from '../recordings/catalogue.js';\nexport const y = x;"],
   ])('allows the import in %s', async (file, code) => {
     expect(await lint(file, code)).toEqual([]);
   });

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { BoxError } from '../../../core/errors.js';
 import { parseOrThrow } from '../../../core/validation.js';
 import { canonicalJson } from '../../../core/canonical-json.js';
-import { keyId, signDocument, verifyBytes } from '../../../core/signing.js';
+import { signDocument, verifyBytes } from '../../../core/signing.js';
+import { boxIdOf } from '../../../core/identity.js';
 import { publicKeySchema } from '../../../core/config.js';
 import type { BoxContext } from '../context.js';
 import { requireSession } from '../auth-hooks.js';
@@ -36,7 +37,7 @@ export async function enrolmentRoutes(app: FastifyInstance, ctx: BoxContext): Pr
       throw new BoxError('E_ENROL_CODE', message, { why });
     };
     if (b.hubBoxId !== ctx.identity.boxId) refuse('wrong-hub', 'This enrolment is meant for another hub.');
-    if (b.boxId !== `box-${keyId(b.publicKey)}`) refuse('bad-box-id', 'The box id does not belong to the public key sent.');
+    if (b.boxId !== boxIdOf(b.publicKey)) refuse('bad-box-id', 'The box id does not belong to the public key sent.');
     const claim = { code: b.code, boxId: b.boxId, publicKey: b.publicKey, hubBoxId: b.hubBoxId, at: b.at };
     if (!verifyBytes(b.publicKey, Buffer.from(canonicalJson(claim)), b.proof)) refuse('bad-proof', 'The enrolment request is not signed by the key it carries.');
     const check = ctx.codes.check(b.code);
