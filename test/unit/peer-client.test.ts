@@ -27,7 +27,7 @@ async function accepts(auth: string | undefined): Promise<string> {
 
 describe('peer client', () => {
   let server: Server;
-  let wss: WebSocketServer;
+  let wss: { close(): void };
   let base: string;
   const hung = new Set<() => void>();
 
@@ -51,8 +51,11 @@ describe('peer client', () => {
         req.on('end', () => send(200, JSON.stringify({ got: JSON.parse(b), type: req.headers['content-type'], auth: req.headers.authorization ?? null })));
       } else send(404, '{}');
     });
-    wss = new WebSocketServer({ server });
-    wss.on('connection', (ws, req) => { void accepts(req.headers.authorization).then((id) => ws.send(id), () => ws.close(4401)); });
+    const ws = new WebSocketServer({ server });
+    ws.on('connection', (sock: { send(d: string): void; close(c: number): void }, req: { headers: { authorization?: string } }) => {
+      void accepts(req.headers.authorization).then((id) => sock.send(id), () => sock.close(4401));
+    });
+    wss = ws;
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
