@@ -3,6 +3,9 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import { timed } from '../core/store/timed.js';
 import type { CatalogItem, CheckedManifest } from './manifest.js';
+import type { LibraryItem, LibraryPage, LibraryTreeEntry } from '../core/contract/library.js';
+
+export type { LibraryPage };
 
 export type LocalState = 'downloading' | 'complete' | 'failed';
 
@@ -19,21 +22,11 @@ export interface LocalRow {
   errorMessage: string | null;
 }
 
-export interface LibraryEntry extends CatalogItem {
-  completedAt: number;
-  pinned: boolean;
-}
+export type LibraryEntry = LibraryItem;
 
 interface ItemRow {
   id: string; infohash: string; title: string; subject: string; grade: number; edition: string; unit: string;
   kind: string; size: number; sha256: string; file_name: string; tags: string; web_seeds: string; file_count: number | null;
-}
-
-/** A search page; `total` is exact when `totalExact`, else a lower bound ("more than N": counting every match is what made search slow). */
-export interface LibraryPage {
-  items: LibraryEntry[];
-  total: number;
-  totalExact: boolean;
 }
 
 /** Matches counted beyond the requested page before the count stops at "more than". */
@@ -353,7 +346,7 @@ export class CatalogStore {
   }
 
   /** Grades → subjects → units of what the library holds, for the browse tree. */
-  browseTree(): Array<{ grade: number; subject: string; unit: string; count: number }> {
+  browseTree(): LibraryTreeEntry[] {
     return this.db.prepare(`SELECT c.grade, c.subject, c.unit, COUNT(*) AS count FROM catalog_items c JOIN sync_local l ON l.infohash = c.infohash
       WHERE l.state = 'complete' GROUP BY c.grade, c.subject, c.unit ORDER BY c.grade, c.subject, c.unit`).all() as Array<{ grade: number; subject: string; unit: string; count: number }>;
   }

@@ -7,8 +7,9 @@ import { canonicalJson } from '../core/canonical-json.js';
 import { describeProblems, parseOrThrow, problemsToText } from '../core/validation.js';
 import { arrayElements, JsonSpanError, objectMembers, skipWs } from './json-spans.js';
 
-export const itemKinds = ['video', 'courseware-pdf', 'slides', 'image', 'audio', 'textbook', 'exercise-set'] as const;
-export type ItemKind = (typeof itemKinds)[number];
+import { itemKinds, type CatalogItemView } from '../core/contract/library.js';
+
+export { itemKinds, type ItemKind } from '../core/contract/library.js';
 
 const isoTime = z.iso.datetime({ offset: true, error: 'an ISO 8601 time such as 2026-11-23T08:00:00Z' });
 /** File names travel in torrents and web-seed URLs: no '#', '%', path separators or leading dot (notes/webtorrent.md). */
@@ -34,6 +35,9 @@ export const catalogItemSchema = z.strictObject({
   fileCount: z.number().int().min(1).max(100_000).optional(),
 });
 export type CatalogItem = z.infer<typeof catalogItemSchema>;
+// The schema and the type the kiosk reads must not drift apart: a field added to one fails tsc here.
+const _sameShape: [(i: CatalogItem) => CatalogItemView, (i: CatalogItemView) => CatalogItem] = [(i) => i, (i) => i];
+void _sameShape;
 
 export const MAX_ITEMS = 1_000_000;
 /** A manifest bigger than this is refused before it is read: memory stays bounded whatever a source sends. */

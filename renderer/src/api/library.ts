@@ -1,25 +1,9 @@
 // The offline library (GET /api/library, /api/library/tree, items with Range files) and sync progress.
-// The fields mirror the sync room's LibraryEntry; only what the screens read is listed.
 import { load, type Loaded } from './http.js';
+import type { LibraryItem, LibraryPage, LibraryQuery, LibraryTreeEntry } from '../../../core/contract/library.js';
 
-export interface LibraryItem {
-  id: string;
-  title: string;
-  kind: string;
-  grade: number;
-  subject: string;
-  unit: string;
-  edition: string;
-  size: number;
-  tags: string[];
-}
-
-export interface TreeEntry { grade: number; subject: string; unit: string; count: number }
-
-export interface LibraryQuery { q?: string; grade?: number; subject?: string; unit?: string }
-
-/** One page of the library; `total` is a lower bound ("more than N") when `totalExact` is false. */
-export interface LibraryPage { items: LibraryItem[]; total: number; totalExact: boolean }
+export type { LibraryItem, LibraryPage, LibraryQuery };
+export type TreeEntry = LibraryTreeEntry;
 
 export const LIBRARY_PAGE = 200;
 
