@@ -7,20 +7,9 @@ import { discoverDevices } from '../hardware/devices.js';
 import { hardwareChecks } from './hardware-doctor.js';
 import { recordingCheck, recordingTransferCheck } from './recording-doctor.js';
 
-export type Verdict = 'ok' | 'warn' | 'fail';
+import type { DoctorCheck, DoctorReport, DoctorVerdict } from '../core/contract/doctor.js';
 
-export interface Check {
-  id: string;
-  title: string;
-  verdict: Verdict;
-  detail: string;
-}
-
-export interface DoctorReport {
-  ok: boolean;
-  role: string | null;
-  checks: Check[];
-}
+export type { DoctorReport };
 
 const GiB = 1024 ** 3;
 
@@ -55,8 +44,8 @@ function portFree(host: string, port: number): Promise<boolean> {
 export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
   const { config, provisioning, ownHealth } = input;
   const role = provisioning?.role ?? null;
-  const checks: Check[] = [];
-  const add = (id: string, title: string, verdict: Verdict, detail: string) => checks.push({ id, title, verdict, detail });
+  const checks: DoctorCheck[] = [];
+  const add = (id: string, title: string, verdict: DoctorVerdict, detail: string) => checks.push({ id, title, verdict, detail });
 
   add('provisioned', '配置 Provisioning', provisioning ? 'ok' : 'fail',
     provisioning ? `${provisioning.name}（${role}，学校 ${provisioning.schoolId}）` : '还没有配置：运行 box provision <bundle.json> / not provisioned: run box provision');
@@ -123,7 +112,7 @@ export async function runDoctor(input: DoctorInput): Promise<DoctorReport> {
 }
 
 export function doctorText(r: DoctorReport): string {
-  const mark: Record<Verdict, string> = { ok: '✔ 正常', warn: '! 注意', fail: '✖ 故障' };
+  const mark: Record<DoctorVerdict, string> = { ok: '✔ 正常', warn: '! 注意', fail: '✖ 故障' };
   const lines = r.checks.map((c) => `${mark[c.verdict]}  ${c.title}: ${c.detail}`);
   lines.push('', r.ok ? '可以上课 / Ready for lessons.' : '有故障会影响上课，请先处理 / Something here would stop a lesson: fix the ✖ lines first.');
   return lines.join('\n');

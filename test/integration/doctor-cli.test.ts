@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateKeyPair, type KeyPair } from '../../core/signing.js';
 import type { HealthReport } from '../../core/contract/health.js';
-import type { DoctorReport, Verdict } from '../../main/doctor.js';
+import type { DoctorReport, DoctorVerdict as Verdict } from '../../core/contract/doctor.js';
 import type { StatusReport } from '../../main/status.js';
 import { makeBundle, type BundleDraft } from '../../main/bundle-maker.js';
 import { freePort, runCli, spawnCli, waitFor, type Daemon } from '../support/daemon.js';

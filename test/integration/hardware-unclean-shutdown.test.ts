@@ -2,7 +2,7 @@
 // /api/health, /metrics and `box doctor`; a clean stop is not counted.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HealthReport } from '../../core/contract/health.js';
-import type { DoctorReport } from '../../main/doctor.js';
+import type { DoctorReport } from '../../core/contract/doctor.js';
 import { daemonFolder, tempDir } from '../support/boxes.js';
 import { runCli, spawnCli, waitFor, type Daemon } from '../support/daemon.js';
 
