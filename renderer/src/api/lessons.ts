@@ -1,5 +1,5 @@
 // Lessons and the timetable from this box (GET /api/lessons with the screen's media token).
-import type { Lesson, LessonLinkStatus, Rung } from '../../../core/contract/lesson.js';
+import { lessonPhase, type Lesson, type LessonLinkStatus, type Rung } from '../../../core/contract/lesson.js';
 import { load, type Loaded } from './http.js';
 import { dropRefusedToken, mediaToken } from './media.js';
 
@@ -28,16 +28,16 @@ export async function lesson(id: string): Promise<Loaded<Lesson>> {
   return load<Lesson>(`/api/lessons/${encodeURIComponent(id)}`, { token: mediaToken.value?.token ?? null });
 }
 
-/** Lessons of the local day, earliest first. */
+/** Lessons of the local day, earliest first, and any lesson running now (an overrun past midnight too). */
 export function todays(lessons: Lesson[], now: Date): Lesson[] {
   const day = now.toDateString();
-  return lessons.filter((l) => new Date(l.startsAt).toDateString() === day || l.status === 'live')
+  return lessons.filter((l) => new Date(l.startsAt).toDateString() === day || lessonPhase(l, now.getTime()) === 'running')
     .sort((a, b) => a.startsAt.localeCompare(b.startsAt));
 }
 
-/** The lesson to offer on the big button: a live one, else the next one that has not ended. */
+/** The lesson to offer on the big button: one running now (by the box's one lesson rule), else the next that is not over. */
 export function nextLesson(lessons: Lesson[], now: Date): Lesson | undefined {
-  const live = lessons.find((l) => l.status === 'live');
-  if (live) return live;
-  return lessons.find((l) => l.status === 'scheduled' && new Date(l.endsAt).getTime() > now.getTime());
+  const t = now.getTime();
+  const live = lessons.find((l) => l.status === 'live' && lessonPhase(l, t) === 'running');
+  return live ?? lessons.find((l) => lessonPhase(l, t) === 'running') ?? lessons.find((l) => lessonPhase(l, t) !== 'over');
 }
