@@ -14,7 +14,7 @@ import { PeerRegistry } from './security/peer-registry.js';
 import { EnrolmentCodes } from './security/enrolment-codes.js';
 import { SettingsService } from './settings-service.js';
 import { HubLink } from './hub-link.js';
-import { createMetrics, registerRecordingMetrics } from './metrics.js';
+import { createMetrics, registerHardwareMetrics, registerRecordingMetrics } from './metrics.js';
 import { loadProvisioning } from './provisioning-store.js';
 import { buildServer } from './http/server.js';
 import type { BoxContext, IdentityNotice } from './http/context.js';
@@ -24,7 +24,8 @@ import { wireLessonsToSync } from './lesson-sync.js';
 import { createMediaServices, type MediaWiringOptions } from './media-wiring.js';
 import { createRecordingServices, type RecordingOptions } from './recording-wiring.js';
 import { createRecordingsApi } from './recordings-catchup.js';
-import { createHardwareServices } from './hardware-wiring.js';
+import { createHardwareServices } from '../hardware/services.js';
+import { withHardwarePeerCalls } from './hardware-peer.js';
 import { followHubPresets } from './ptz-relay.js';
 import { LinkShare } from '../sync/link-share.js';
 
@@ -118,7 +119,10 @@ export async function startBox(opts: StartOptions): Promise<Box> {
       closers.push(() => hubLink?.close());
     }
     // Every box: boot record (unclean shutdowns), disk trend, devices, PTZ; closed after all started later.
-    const hardware = createHardwareServices({ db, clock, log, audit, dataDir: config.dataDir, identity, registry: metrics.registry, hubLink, peers });
+    const hardware = withHardwarePeerCalls(
+      createHardwareServices({ db, clock, log, audit, dataDir: config.dataDir, clockSkewMs: () => hubLink?.snapshot().clockOffsetMs ?? null }),
+      { identity, clock, log, hubPeer, hubLink, peers });
+    registerHardwareMetrics(metrics.registry, hardware);
     closers.push(() => hardware.close());
 
     const ctx: BoxContext = {

@@ -4,7 +4,8 @@
 import type { Logger } from '../core/log.js';
 import type { CameraRole, PresetName, PtzResult } from '../core/contract/hardware.js';
 import type { ControlEvent, Lesson } from '../core/contract/lesson.js';
-import { presetRequestSchema, type HardwareServices } from './hardware-wiring.js';
+import { presetRequestSchema } from '../hardware/request-schemas.js';
+import type { HardwareServices } from '../hardware/services.js';
 import type { MediaServices } from './media-wiring.js';
 
 export interface RelayedPreset {
@@ -30,7 +31,7 @@ export function relayPresetOverLesson(media: MediaServices, now: number, boxId: 
 }
 
 /** Teaching point: turns its camera when the hub's timeline carries a preset for this box. */
-export function followHubPresets(media: MediaServices, hardware: HardwareServices, selfBoxId: string, log: Logger): () => void {
+export function followHubPresets(media: MediaServices, hardware: Pick<HardwareServices, 'ptz'>, selfBoxId: string, log: Logger): () => void {
   return media.control.listenAll((e: ControlEvent) => {
     if (e.type !== 'preset' || e.sender !== SENDER || e.body.target !== selfBoxId) return;
     const req = presetRequestSchema.safeParse({ role: e.body.role, preset: e.body.preset });

@@ -13,7 +13,7 @@ import type { HubLink } from '../hub-link.js';
 import type { BoxMetrics } from '../metrics.js';
 import type { SyncServices } from '../sync-wiring.js';
 import type { MediaServices } from '../media-wiring.js';
-import type { HardwareServices } from '../hardware-wiring.js';
+import type { BoxHardware } from '../hardware-peer.js';
 import type { RecordingsApi } from '../recordings-catchup.js';
 
 export interface IdentityNotice {
@@ -47,7 +47,7 @@ export interface BoxContext {
   /** Live lessons (SFU, lessons, control channel): hub and teaching point only. */
   media?: MediaServices;
   /** Cameras, microphones, PTZ presets, boot record and hardware health: every box. */
-  hardware?: HardwareServices;
+  hardware?: BoxHardware;
   /** Lesson recordings (own and the hub's masters), catch-up: hub and teaching point only. */
   recordings?: RecordingsApi;
 }
