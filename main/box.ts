@@ -126,7 +126,7 @@ export async function startBox(opts: StartOptions): Promise<Box> {
     closers.push(() => hardware.close());
 
     const ctx: BoxContext = {
-      config, provisioning, role, identity, identityNotice, clock, log, db, audit, state,
+      config, provisioning, role, identity, identityNotice, clock, lessonClock, log, db, audit, state,
       settings: new SettingsService(db, new KvStore(db, clock, 'settings'), audit),
       pin: new PinGuard(db, clock, () => provisioning?.settingsPinHash, {
         maxAttempts: sec.pinMaxAttempts, lockoutSeconds: sec.pinLockoutSeconds, sessionTtlSeconds: sec.sessionTtlSeconds,
@@ -142,7 +142,7 @@ export async function startBox(opts: StartOptions): Promise<Box> {
       const media = createMediaServices({ db, clock, log, identity, provisioning, registry: metrics.registry, ...opts.media });
       ctx.media = media;
       closers.push(() => media.close());
-      if (provisioning.role === 'teaching-point') closers.push(followHubPresets(media, hardware, identity.boxId, log.child({ room: 'hardware', part: 'hub-presets' })));
+      if (provisioning.role === 'teaching-point') closers.push(followHubPresets(media.control, hardware.ptz, identity.boxId, log.child({ room: 'hardware', part: 'hub-presets' })));
       const recordings = createRecordingServices({ db, clock, log, dataDir: config.dataDir, media, role: provisioning.role, selfBoxId: identity.boxId, enabled: () => ctx.settings.get().recording.enabled, ...opts.recording });
       closers.push(() => recordings.close());
       const recordingsApi = createRecordingsApi({ clock, log, dataDir: config.dataDir, identity, provisioning, recording: recordings, media, catchupIntervalMs: opts.recording?.catchupIntervalMs, linkShare,

@@ -1,5 +1,6 @@
 import type { Logger } from '../../core/log.js';
 import type { OffsetClock } from '../../core/clock.js';
+import type { LessonClock } from '../../core/lesson-clock.js';
 import type { BoxConfig, ProvisionPayload, Role } from '../../core/config.js';
 import type { Identity } from '../../core/identity.js';
 import type { Db } from '../../core/store/database.js';
@@ -30,6 +31,8 @@ export interface BoxContext {
   identity: Identity;
   identityNotice: IdentityNotice | undefined;
   clock: OffsetClock;
+  /** "Is this lesson running" for everything the routes decide (one per box, built by box.ts). */
+  lessonClock: LessonClock;
   log: Logger;
   db: Db;
   audit: AuditStore;

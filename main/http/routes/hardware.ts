@@ -95,7 +95,7 @@ export async function hardwareRoutes(app: FastifyInstance, ctx: BoxContext, hw: 
       } catch (e) {
         // Not reachable at its address (NAT): during its lesson, its own link to the hub carries the request.
         const relayed = (e as BoxError).code === 'E_HUB_UNREACHABLE' && ctx.media
-          ? relayPresetOverLesson(ctx.media, ctx.clock.now(), boxId, role, preset) : null;
+          ? relayPresetOverLesson({ lessons: ctx.media.lessons, control: ctx.media.control, lessonClock: ctx.lessonClock }, boxId, role, preset) : null;
         if (relayed) {
           audit('ok', { relayed: relayed.relayed, lessonId: relayed.lessonId });
           return reply.code(202).send(relayed);
