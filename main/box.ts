@@ -14,7 +14,7 @@ import { PeerRegistry } from './security/peer-registry.js';
 import { EnrolmentCodes } from './security/enrolment-codes.js';
 import { SettingsService } from './settings-service.js';
 import { HubLink } from './hub-link.js';
-import { createMetrics, registerRecordingMetrics } from './metrics.js';
+import { createMetrics, registerHardwareMetrics, registerRecordingMetrics } from './metrics.js';
 import { loadProvisioning } from './provisioning-store.js';
 import { buildServer } from './http/server.js';
 import type { BoxContext, IdentityNotice } from './http/context.js';
@@ -24,7 +24,8 @@ import { wireLessonsToSync } from './lesson-sync.js';
 import { createMediaServices, type MediaWiringOptions } from './media-wiring.js';
 import { createRecordingServices, type RecordingOptions } from './recording-wiring.js';
 import { createRecordingsApi } from './recordings-catchup.js';
-import { createHardwareServices } from './hardware-wiring.js';
+import { createHardwareServices } from '../hardware/services.js';
+import { withHardwarePeerCalls } from './hardware-peer.js';
 import { followHubPresets } from './ptz-relay.js';
 import { LinkShare } from '../sync/link-share.js';
 
@@ -118,11 +119,14 @@ export async function startBox(opts: StartOptions): Promise<Box> {
       closers.push(() => hubLink?.close());
     }
     // Every box: boot record (unclean shutdowns), disk trend, devices, PTZ; closed after all started later.
-    const hardware = createHardwareServices({ db, clock, log, audit, dataDir: config.dataDir, identity, registry: metrics.registry, hubLink, peers });
+    const hardware = withHardwarePeerCalls(
+      createHardwareServices({ db, clock, log, audit, dataDir: config.dataDir, clockSkewMs: () => hubLink?.snapshot().clockOffsetMs ?? null }),
+      { identity, clock, log, hubPeer, hubLink, peers });
+    registerHardwareMetrics(metrics.registry, hardware);
     closers.push(() => hardware.close());
 
     const ctx: BoxContext = {
-      config, provisioning, role, identity, identityNotice, clock, log, db, audit, state,
+      config, provisioning, role, identity, identityNotice, clock, lessonClock, log, db, audit, state,
       settings: new SettingsService(db, new KvStore(db, clock, 'settings'), audit),
       pin: new PinGuard(db, clock, () => provisioning?.settingsPinHash, {
         maxAttempts: sec.pinMaxAttempts, lockoutSeconds: sec.pinLockoutSeconds, sessionTtlSeconds: sec.sessionTtlSeconds,
@@ -138,7 +142,7 @@ export async function startBox(opts: StartOptions): Promise<Box> {
       const media = createMediaServices({ db, clock, log, identity, provisioning, registry: metrics.registry, ...opts.media });
       ctx.media = media;
       closers.push(() => media.close());
-      if (provisioning.role === 'teaching-point') closers.push(followHubPresets(media, hardware, identity.boxId, log.child({ room: 'hardware', part: 'hub-presets' })));
+      if (provisioning.role === 'teaching-point') closers.push(followHubPresets(media.control, hardware.ptz, identity.boxId, log.child({ room: 'hardware', part: 'hub-presets' })));
       const recordings = createRecordingServices({ db, clock, log, dataDir: config.dataDir, media, role: provisioning.role, selfBoxId: identity.boxId, enabled: () => ctx.settings.get().recording.enabled, ...opts.recording });
       closers.push(() => recordings.close());
       const recordingsApi = createRecordingsApi({ clock, log, dataDir: config.dataDir, identity, provisioning, recording: recordings, media, catchupIntervalMs: opts.recording?.catchupIntervalMs, linkShare,

@@ -4,7 +4,7 @@ import type { HealthReport } from '../core/contract/health.js';
 import { diskSpace } from '../hardware/disk.js';
 import { probeFfmpeg } from '../hardware/ffmpeg.js';
 import { discoverDevices } from '../hardware/devices.js';
-import { hardwareChecks } from './hardware-doctor.js';
+import { hardwareChecks } from '../hardware/doctor-checks.js';
 import { recordingCheck, recordingTransferCheck } from './recording-doctor.js';
 
 import type { DoctorCheck, DoctorReport, DoctorVerdict } from '../core/contract/doctor.js';

@@ -1,5 +1,6 @@
 import { Registry, Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client';
 import type { RecordingTransfer } from '../core/contract/recording.js';
+import type { HardwareHealth } from '../core/contract/hardware.js';
 
 /** One registry per box (no prom-client global), so several boxes can run in one process. */
 export function createMetrics(labels: { role: string; boxId: string }) {
@@ -110,4 +111,39 @@ export function registerRecordingMetrics(registry: Registry, m: RecordingMetrics
     this.reset();
     for (const t of transfers()) if (t.state !== 'done') this.set({ direction: t.direction, recording: t.recordingId, state: t.state, reason: t.reason ?? '' }, t.progress);
   } });
+}
+
+/** What the hardware metrics read: the health at scrape time, and every PTZ preset command's outcome. */
+export interface HardwareMetricsSource {
+  health(): Promise<HardwareHealth>;
+  onPtzResult(fn: (r: { role: string; preset: string; ok: boolean; code?: string; tookMs: number }) => void): () => void;
+}
+
+/** Devices seen, temperature, unclean shutdowns, disk trend and SMART; PTZ commands and their time. */
+export function registerHardwareMetrics(registry: Registry, m: HardwareMetricsSource): void {
+  const ptzCommands = new Counter({ name: 'box_hardware_ptz_commands_total', help: 'PTZ preset commands by camera role and outcome', labelNames: ['role', 'preset', 'outcome'], registers: [registry] });
+  const ptzSeconds = new Histogram({ name: 'box_hardware_ptz_seconds', help: 'Time for a PTZ camera to confirm a preset', labelNames: ['role'], buckets: [0.1, 0.5, 1, 3, 10], registers: [registry] });
+  m.onPtzResult((r) => {
+    ptzCommands.inc({ role: r.role, preset: r.preset, outcome: r.ok ? 'ok' : r.code ?? 'error' });
+    if (r.ok) ptzSeconds.observe({ role: r.role }, r.tookMs / 1000);
+  });
+  // One health reading serves all the gauges of a scrape (prom-client awaits async collect()); SMART and
+  // device discovery are too slow to run once per gauge.
+  let scrape: Promise<HardwareHealth> | undefined;
+  const snapshot = () => (scrape ??= m.health().finally(() => setTimeout(() => { scrape = undefined; }, 1000).unref()));
+  const gauge = (name: string, help: string, read: (h: HardwareHealth) => number | null) =>
+    new Gauge({
+      name, help, registers: [registry],
+      async collect() {
+        const v = read(await snapshot());
+        if (v === null) this.reset();
+        else this.set(v);
+      },
+    });
+  gauge('box_hardware_cameras', 'Cameras the box can see', (h) => h.cameras.count);
+  gauge('box_hardware_microphones', 'Microphones the box can see', (h) => h.microphones.count);
+  gauge('box_hardware_cpu_temperature_celsius', 'CPU temperature', (h) => h.cpuTemperatureC);
+  gauge('box_hardware_unclean_shutdowns', 'Starts that found the previous run had not stopped cleanly (all time)', (h) => h.uncleanShutdowns.count);
+  gauge('box_hardware_disk_free_trend_bytes_per_day', 'Change of free disk space per day over the last week', (h) => h.disk.trendBytesPerDay);
+  gauge('box_hardware_disks_failing', 'Disks whose SMART data shows a problem', (h) => (h.smart ? h.smart.filter((d) => d.problem !== null).length : null));
 }

@@ -1,5 +1,6 @@
 import type { Logger } from '../../core/log.js';
 import type { OffsetClock } from '../../core/clock.js';
+import type { LessonClock } from '../../core/lesson-clock.js';
 import type { BoxConfig, ProvisionPayload, Role } from '../../core/config.js';
 import type { Identity } from '../../core/identity.js';
 import type { Db } from '../../core/store/database.js';
@@ -13,7 +14,7 @@ import type { HubLink } from '../hub-link.js';
 import type { BoxMetrics } from '../metrics.js';
 import type { SyncServices } from '../sync-wiring.js';
 import type { MediaServices } from '../media-wiring.js';
-import type { HardwareServices } from '../hardware-wiring.js';
+import type { BoxHardware } from '../hardware-peer.js';
 import type { RecordingsApi } from '../recordings-catchup.js';
 
 export interface IdentityNotice {
@@ -30,6 +31,8 @@ export interface BoxContext {
   identity: Identity;
   identityNotice: IdentityNotice | undefined;
   clock: OffsetClock;
+  /** "Is this lesson running" for everything the routes decide (one per box, built by box.ts). */
+  lessonClock: LessonClock;
   log: Logger;
   db: Db;
   audit: AuditStore;
@@ -47,7 +50,7 @@ export interface BoxContext {
   /** Live lessons (SFU, lessons, control channel): hub and teaching point only. */
   media?: MediaServices;
   /** Cameras, microphones, PTZ presets, boot record and hardware health: every box. */
-  hardware?: HardwareServices;
+  hardware?: BoxHardware;
   /** Lesson recordings (own and the hub's masters), catch-up: hub and teaching point only. */
   recordings?: RecordingsApi;
 }

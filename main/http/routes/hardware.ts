@@ -5,7 +5,8 @@ import { parseOrThrow } from '../../../core/validation.js';
 import { audioProcessing, cameraRoles, type CameraRole } from '../../../core/contract/hardware.js';
 import type { BoxContext } from '../context.js';
 import { requirePeer, requireSession } from '../auth-hooks.js';
-import { presetRequestSchema, type HardwareServices } from '../../hardware-wiring.js';
+import { presetRequestSchema } from '../../../hardware/request-schemas.js';
+import type { BoxHardware } from '../../hardware-peer.js';
 import { relayPresetOverLesson } from '../../ptz-relay.js';
 
 const boxParam = z.strictObject({ boxId: z.string().regex(/^box-[0-9a-f]{16}$/, 'a box id like box-0123456789abcdef') });
@@ -29,7 +30,7 @@ export function reachableUrl(announced: string, sourceIp: string): string {
 }
 
 /** Device roles, PTZ presets and hardware health; the hub side relays presets to its teaching points. */
-export async function hardwareRoutes(app: FastifyInstance, ctx: BoxContext, hw: HardwareServices): Promise<void> {
+export async function hardwareRoutes(app: FastifyInstance, ctx: BoxContext, hw: BoxHardware): Promise<void> {
   const session = requireSession(ctx);
   const peer = requirePeer(ctx);
 
@@ -94,7 +95,7 @@ export async function hardwareRoutes(app: FastifyInstance, ctx: BoxContext, hw: 
       } catch (e) {
         // Not reachable at its address (NAT): during its lesson, its own link to the hub carries the request.
         const relayed = (e as BoxError).code === 'E_HUB_UNREACHABLE' && ctx.media
-          ? relayPresetOverLesson(ctx.media, ctx.clock.now(), boxId, role, preset) : null;
+          ? relayPresetOverLesson({ lessons: ctx.media.lessons, control: ctx.media.control, lessonClock: ctx.lessonClock }, boxId, role, preset) : null;
         if (relayed) {
           audit('ok', { relayed: relayed.relayed, lessonId: relayed.lessonId });
           return reply.code(202).send(relayed);

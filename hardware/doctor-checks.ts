@@ -1,18 +1,13 @@
 // The hardware section of `box doctor`: unclean shutdowns, disk health and trend, CPU temperature.
+// On a stopped box the database is opened only with openDatabaseReadOnly: `box doctor` must leave the
+// data folder as it found it (no -wal/-shm files next to the database).
 import { databasePath, openDatabaseReadOnly, type Db } from '../core/store/database.js';
 import type { HealthReport } from '../core/contract/health.js';
-import { cpuTemperature } from '../hardware/thermal.js';
-import { smartHealth } from '../hardware/smart.js';
-import { findOnPath } from '../hardware/ffmpeg.js';
-import { markerLeftBehind } from '../hardware/health-store.js';
-
-
-export interface HardwareCheck {
-  id: string;
-  title: string;
-  verdict: 'ok' | 'warn' | 'fail';
-  detail: string;
-}
+import type { DoctorCheck } from '../core/contract/doctor.js';
+import { cpuTemperature } from './thermal.js';
+import { smartHealth } from './smart.js';
+import { findOnPath } from './ffmpeg.js';
+import { markerLeftBehind } from './health-store.js';
 
 export interface HardwareDoctorInput {
   dataDir: string;
@@ -34,9 +29,9 @@ function recordedUnclean(file: string): { count: number; lastAt: number | null }
   }
 }
 
-export async function hardwareChecks(input: HardwareDoctorInput): Promise<HardwareCheck[]> {
-  const checks: HardwareCheck[] = [];
-  const add = (id: string, title: string, verdict: HardwareCheck['verdict'], detail: string) => checks.push({ id, title, verdict, detail });
+export async function hardwareChecks(input: HardwareDoctorInput): Promise<DoctorCheck[]> {
+  const checks: DoctorCheck[] = [];
+  const add = (id: string, title: string, verdict: DoctorCheck['verdict'], detail: string) => checks.push({ id, title, verdict, detail });
   const hw = input.ownHealth?.hardware ?? null;
 
   const recorded = hw ? { count: hw.uncleanShutdowns.count, lastAt: hw.uncleanShutdowns.lastAt ? Date.parse(hw.uncleanShutdowns.lastAt) : null } : recordedUnclean(databasePath(input.dataDir));
