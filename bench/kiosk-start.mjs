@@ -11,7 +11,7 @@ import { chromium } from 'playwright-core';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = join(ROOT, 'bench', 'results', 'kiosk-start.json');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-for (const f of [join(ROOT, 'dist', 'main', 'demo.js'), join(ROOT, 'renderer', 'dist', 'index.html')]) {
+for (const f of [join(ROOT, 'dist', 'main', 'demo', 'run.js'), join(ROOT, 'renderer', 'dist', 'index.html')]) {
   if (!existsSync(f)) {
     console.error(`${f} is missing: run \`npm run bench\` (it builds first) or \`npm run build\`.`);
     process.exit(1);
@@ -22,7 +22,7 @@ if (!Number.isInteger(RUNS) || RUNS < 1) {
   process.exit(1);
 }
 
-const { startDemo } = await import(join(ROOT, 'dist', 'main', 'demo.js'));
+const { startDemo } = await import(join(ROOT, 'dist', 'main', 'demo', 'run.js'));
 const ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run',
   '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
 

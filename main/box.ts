@@ -13,20 +13,20 @@ import { PinGuard } from './security/pin-guard.js';
 import { PeerRegistry } from './security/peer-registry.js';
 import { EnrolmentCodes } from './security/enrolment-codes.js';
 import { SettingsService } from './settings-service.js';
-import { HubLink } from './hub-link.js';
+import { HubLink } from './wiring/hub-link.js';
 import { createMetrics, registerHardwareMetrics, registerRecordingMetrics } from './metrics.js';
 import { loadProvisioning } from './provisioning-store.js';
 import { buildServer } from './http/server.js';
 import type { BoxContext, IdentityNotice } from './http/context.js';
 import { softwareVersion } from './version.js';
-import { createSyncServices } from './sync-wiring.js';
-import { wireLessonsToSync } from './lesson-sync.js';
-import { createMediaServices, type MediaWiringOptions } from './media-wiring.js';
+import { createSyncServices } from './wiring/sync.js';
+import { wireLessonsToSync } from './wiring/lesson-sync.js';
+import { createMediaServices, type MediaWiringOptions } from './wiring/media.js';
 import { createRecordingServices, type RecordingOptions } from './recording-wiring.js';
 import { createRecordingsApi } from './recordings-catchup.js';
 import { createHardwareServices } from '../hardware/services.js';
-import { withHardwarePeerCalls } from './hardware-peer.js';
-import { followHubPresets } from './ptz-relay.js';
+import { withHardwarePeerCalls } from './wiring/hardware-peer.js';
+import { followHubPresets } from './wiring/ptz-relay.js';
 import { LinkShare } from '../sync/link-share.js';
 
 export interface StartOptions {

@@ -14,7 +14,7 @@ import { DEFAULT_CONFIG_PATH, loadConfigFile, type ConfigOverrides } from './con
 import { applyBundle, loadProvisioning } from './provisioning-store.js';
 import { makeBundle, type BundleDraft } from './bundle-maker.js';
 import { startBox } from './box.js';
-import { startDemo, demoSummary } from './demo.js';
+import { startDemo, demoSummary } from './demo/run.js';
 import { runDoctor, doctorText } from './doctor.js';
 import { readStatus, statusText } from './status.js';
 import { EnrolmentCodes } from './security/enrolment-codes.js';

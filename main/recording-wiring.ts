@@ -6,7 +6,7 @@ import type { Lesson } from '../core/contract/lesson.js';
 import { RoomRecorder } from '../media/recorder.js';
 import { RecordingStore } from '../media/recorder-store.js';
 import { joinRecording } from '../media/recorder-join.js';
-import type { MediaServices } from './media-wiring.js';
+import type { MediaServices } from './wiring/media.js';
 
 export interface RecordingOptions {
   db: Db;

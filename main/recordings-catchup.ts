@@ -15,7 +15,7 @@ import { parseOrThrow } from '../core/validation.js';
 import type { LinkShare } from '../sync/link-share.js';
 import { FilePeer, describeFile, signFileList, verifyFileList, type FileList, type ListedFile } from '../sync/recording-fetch.js';
 import type { RecordingServices } from './recording-wiring.js';
-import type { MediaServices } from './media-wiring.js';
+import type { MediaServices } from './wiring/media.js';
 import { boxIdOf } from '../core/identity.js';
 import { createRecordingsUpload, type LinkPolicyInputs, type RecordingsUpload } from './recordings-upload.js';
 import { createRecordingsCatalogue, recordingId, type MasterMeta, type MasterRecording, type RecordingsCatalogue } from './recordings-service.js';

@@ -6,7 +6,7 @@ import type { RecordingEntry, RecordingStatus, RecordingState } from '../core/co
 import { readArrivalGaps } from '../media/recorder.js';
 import type { RecordingRow } from '../media/recorder-store.js';
 import type { RecordingServices } from './recording-wiring.js';
-import type { MediaServices } from './media-wiring.js';
+import type { MediaServices } from './wiring/media.js';
 import { recordingGaps, type Span } from './recordings-gaps.js';
 import type { UploadedRecording } from './recordings-upload.js';
 

@@ -14,7 +14,7 @@ import { writeFileAtomic } from '../core/atomic-file.js';
 import { bandwidthPlan, type BandwidthInputs, type BandwidthPlan } from '../sync/bandwidth.js';
 import { describeFile, signFileList, verifyFileList, type FilePeer, type ListedFile } from '../sync/recording-fetch.js';
 import type { RecordingServices } from './recording-wiring.js';
-import type { MediaServices } from './media-wiring.js';
+import type { MediaServices } from './wiring/media.js';
 import { boxIdOf } from '../core/identity.js';
 import { recordingId, uploadedRecordingId, type MasterMeta } from './recordings-service.js';
 

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { Logger } from '../core/log.js';
-import type { Sfu } from '../media/sfu.js';
-import { RtpSource } from '../media/rtp-source.js';
+import type { Logger } from '../../core/log.js';
+import type { Sfu } from '../../media/sfu.js';
+import { RtpSource } from '../../media/rtp-source.js';
 
 export interface DemoCamera {
   source: RtpSource;

@@ -3,10 +3,10 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
-import type { KeyPair } from '../core/signing.js';
-import { systemClock } from '../core/clock.js';
-import { publishFolder, type PublishMeta } from '../sync/publish.js';
-import type { ItemKind } from '../sync/manifest.js';
+import type { KeyPair } from '../../core/signing.js';
+import { systemClock } from '../../core/clock.js';
+import { publishFolder, type PublishMeta } from '../../sync/publish.js';
+import type { ItemKind } from '../../sync/manifest.js';
 
 const run = promisify(execFile);
 

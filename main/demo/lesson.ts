@@ -1,8 +1,8 @@
-import type { Logger } from '../core/log.js';
-import type { Lesson } from '../core/contract/lesson.js';
-import { MediaTokens } from '../media/media-tokens.js';
-import type { Box } from './box.js';
-import { startDemoCamera, type DemoCamera } from './demo-camera.js';
+import type { Logger } from '../../core/log.js';
+import type { Lesson } from '../../core/contract/lesson.js';
+import { MediaTokens } from '../../media/media-tokens.js';
+import type { Box } from '../box.js';
+import { startDemoCamera, type DemoCamera } from './camera.js';
 
 export interface DemoLesson {
   lesson: Lesson;

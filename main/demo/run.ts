@@ -1,18 +1,18 @@
 import { mkdtempSync, mkdirSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createLogger, type Logger } from '../core/log.js';
-import { generateKeyPair, type KeyPair } from '../core/signing.js';
-import { writeFileAtomic } from '../core/atomic-file.js';
-import { systemClock } from '../core/clock.js';
-import type { BoxConfig } from '../core/config.js';
-import { parseConfig } from './config-file.js';
-import { applyBundle } from './provisioning-store.js';
-import { makeBundle, type BundleDraft } from './bundle-maker.js';
-import { startBox, type Box } from './box.js';
-import { publishDemoCatalog } from './demo-catalog.js';
-import { startDemoLesson, type DemoLesson } from './demo-lesson.js';
-import { issueKioskToken, kioskUrl } from './kiosk/kiosk-token.js';
+import { createLogger, type Logger } from '../../core/log.js';
+import { generateKeyPair, type KeyPair } from '../../core/signing.js';
+import { writeFileAtomic } from '../../core/atomic-file.js';
+import { systemClock } from '../../core/clock.js';
+import type { BoxConfig } from '../../core/config.js';
+import { parseConfig } from '../config-file.js';
+import { applyBundle } from '../provisioning-store.js';
+import { makeBundle, type BundleDraft } from '../bundle-maker.js';
+import { startBox, type Box } from '../box.js';
+import { publishDemoCatalog } from './catalog.js';
+import { startDemoLesson, type DemoLesson } from './lesson.js';
+import { issueKioskToken, kioskUrl } from '../kiosk/kiosk-token.js';
 
 export const DEMO_PIN = '123456';
 

@@ -10,11 +10,11 @@ import type { PinGuard } from '../security/pin-guard.js';
 import type { PeerRegistry } from '../security/peer-registry.js';
 import type { EnrolmentCodes } from '../security/enrolment-codes.js';
 import type { SettingsService } from '../settings-service.js';
-import type { HubLink } from '../hub-link.js';
+import type { HubLink } from '../wiring/hub-link.js';
 import type { BoxMetrics } from '../metrics.js';
-import type { SyncServices } from '../sync-wiring.js';
-import type { MediaServices } from '../media-wiring.js';
-import type { BoxHardware } from '../hardware-peer.js';
+import type { SyncServices } from '../wiring/sync.js';
+import type { MediaServices } from '../wiring/media.js';
+import type { BoxHardware } from '../wiring/hardware-peer.js';
 import type { RecordingsApi } from '../recordings-catchup.js';
 
 export interface IdentityNotice {

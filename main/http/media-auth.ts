@@ -3,7 +3,7 @@ import { BoxError } from '../../core/errors.js';
 import type { Lesson } from '../../core/contract/lesson.js';
 import type { BoxContext } from './context.js';
 import { requirePeer } from './auth-hooks.js';
-import type { MediaServices } from '../media-wiring.js';
+import type { MediaServices } from '../wiring/media.js';
 
 /** Who is calling a media or lesson route: a local client with a media token, or another box. */
 export type MediaCaller = { kind: 'local'; tokenId: string } | { kind: 'box'; boxId: string };

@@ -2,15 +2,15 @@
 // its hub where its PTZ cameras can be reached (POST /api/peer/hardware/announce), and the hub asks a
 // teaching point to turn one (POST /api/peer/hardware/ptz). Both go through the peer client (fresh
 // single-use token, timeout, answer size cap).
-import type { Clock } from '../core/clock.js';
-import type { Logger } from '../core/log.js';
-import type { TokenIssuer } from '../core/box-token.js';
-import { BoxError, ErrorCodes, type ErrorCode } from '../core/errors.js';
-import { PeerClient, PeerHttpError } from '../core/peer-client.js';
-import type { CameraRole, PresetName, PtzResult } from '../core/contract/hardware.js';
-import type { HardwareServices } from '../hardware/services.js';
+import type { Clock } from '../../core/clock.js';
+import type { Logger } from '../../core/log.js';
+import type { TokenIssuer } from '../../core/box-token.js';
+import { BoxError, ErrorCodes, type ErrorCode } from '../../core/errors.js';
+import { PeerClient, PeerHttpError } from '../../core/peer-client.js';
+import type { CameraRole, PresetName, PtzResult } from '../../core/contract/hardware.js';
+import type { HardwareServices } from '../../hardware/services.js';
 import type { HubLink } from './hub-link.js';
-import type { PeerRegistry } from './security/peer-registry.js';
+import type { PeerRegistry } from '../security/peer-registry.js';
 
 /** Both answers are a PtzResult, an empty 204 or an error body: a few hundred bytes. */
 const MAX_ANSWER_BYTES = 16 * 1024;

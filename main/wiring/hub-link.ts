@@ -1,13 +1,13 @@
-import type { Logger } from '../core/log.js';
-import { OffsetEstimator, type OffsetClock } from '../core/clock.js';
-import type { KvStore } from '../core/store/kv-store.js';
-import type { AuditStore } from '../core/store/audit-store.js';
-import type { Identity } from '../core/identity.js';
-import type { PeerClient } from '../core/peer-client.js';
-import { canonicalJson } from '../core/canonical-json.js';
-import { signBytes, verifyDocument } from '../core/signing.js';
-import { boxIdOf } from '../core/identity.js';
-import type { BoxMetrics } from './metrics.js';
+import type { Logger } from '../../core/log.js';
+import { OffsetEstimator, type OffsetClock } from '../../core/clock.js';
+import type { KvStore } from '../../core/store/kv-store.js';
+import type { AuditStore } from '../../core/store/audit-store.js';
+import type { Identity } from '../../core/identity.js';
+import type { PeerClient } from '../../core/peer-client.js';
+import { canonicalJson } from '../../core/canonical-json.js';
+import { signBytes, verifyDocument } from '../../core/signing.js';
+import { boxIdOf } from '../../core/identity.js';
+import type { BoxMetrics } from '../metrics.js';
 
 export interface HubLinkOptions {
   /** The one client for calls to the hub (its URL, tokens, timeouts, size caps). */

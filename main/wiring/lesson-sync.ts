@@ -1,7 +1,7 @@
-import type { LessonClock } from '../core/lesson-clock.js';
-import type { Logger } from '../core/log.js';
-import type { Lesson } from '../core/contract/lesson.js';
-import type { SyncServices } from './sync-wiring.js';
+import type { LessonClock } from '../../core/lesson-clock.js';
+import type { Logger } from '../../core/log.js';
+import type { Lesson } from '../../core/contract/lesson.js';
+import type { SyncServices } from './sync.js';
 
 export interface LessonSyncOptions {
   /** The lessons this box takes part in (the hub: all it runs; a teaching point: its offline timetable). */

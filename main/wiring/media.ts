@@ -1,16 +1,16 @@
-import type { Logger } from '../core/log.js';
-import type { OffsetClock } from '../core/clock.js';
-import type { Db } from '../core/store/database.js';
-import type { Identity } from '../core/identity.js';
-import type { ProvisionPayload } from '../core/config.js';
-import { Sfu, defaultSfuOptions, type SfuOptions } from '../media/sfu.js';
-import { defaultIce, type IceSettings } from '../media/peer-config.js';
-import { LessonStore } from '../media/lesson-store.js';
-import { MediaTokens } from '../media/media-tokens.js';
-import { ControlHub } from '../media/control-hub.js';
-import { nativeSrtp } from '../media/rtp-send-path.js';
-import { LessonAgent, type LessonAgentOptions } from './lesson-agent.js';
-import { registerMediaMetrics } from './metrics.js';
+import type { Logger } from '../../core/log.js';
+import type { OffsetClock } from '../../core/clock.js';
+import type { Db } from '../../core/store/database.js';
+import type { Identity } from '../../core/identity.js';
+import type { ProvisionPayload } from '../../core/config.js';
+import { Sfu, defaultSfuOptions, type SfuOptions } from '../../media/sfu.js';
+import { defaultIce, type IceSettings } from '../../media/peer-config.js';
+import { LessonStore } from '../../media/lesson-store.js';
+import { MediaTokens } from '../../media/media-tokens.js';
+import { ControlHub } from '../../media/control-hub.js';
+import { nativeSrtp } from '../../media/rtp-send-path.js';
+import { LessonAgent, type LessonAgentOptions } from '../lesson-agent.js';
+import { registerMediaMetrics } from '../metrics.js';
 import type { Registry } from 'prom-client';
 
 export interface MediaServices {

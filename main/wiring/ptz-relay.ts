@@ -1,14 +1,14 @@
 // Hub → teaching-point camera presets over the lesson control channel. A rural teaching point sits
 // behind NAT or a carrier-grade NAT, so the hub usually cannot call it; the WebSocket the teaching
 // point keeps open to its hub during a lesson carries the request instead.
-import type { Logger } from '../core/log.js';
-import type { LessonClock } from '../core/lesson-clock.js';
-import type { CameraRole, PresetName, PtzResult } from '../core/contract/hardware.js';
-import type { ControlEvent } from '../core/contract/lesson.js';
-import { presetRequestSchema } from '../hardware/request-schemas.js';
-import type { PtzController } from '../hardware/ptz.js';
-import type { LessonStore } from '../media/lesson-store.js';
-import type { ControlHub } from '../media/control-hub.js';
+import type { Logger } from '../../core/log.js';
+import type { LessonClock } from '../../core/lesson-clock.js';
+import type { CameraRole, PresetName, PtzResult } from '../../core/contract/hardware.js';
+import type { ControlEvent } from '../../core/contract/lesson.js';
+import { presetRequestSchema } from '../../hardware/request-schemas.js';
+import type { PtzController } from '../../hardware/ptz.js';
+import type { LessonStore } from '../../media/lesson-store.js';
+import type { ControlHub } from '../../media/control-hub.js';
 
 export interface RelayedPreset {
   role: CameraRole;

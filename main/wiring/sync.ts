@@ -1,16 +1,16 @@
 import { join } from 'node:path';
-import type { Logger } from '../core/log.js';
-import type { OffsetClock } from '../core/clock.js';
-import type { Db } from '../core/store/database.js';
-import type { KvStore } from '../core/store/kv-store.js';
-import type { ProvisionPayload } from '../core/config.js';
-import { parseOrThrow } from '../core/validation.js';
-import { CatalogStore } from '../sync/catalog-store.js';
-import { SyncEngine, type WantedProvider } from '../sync/engine.js';
-import { createTracker, type PrivateTracker } from '../sync/tracker.js';
-import type { LinkShare } from '../sync/link-share.js';
-import { defaultPreferences, syncPreferencesPatchSchema, syncPreferencesSchema, type SyncPreferences } from '../sync/preferences.js';
-import type { SettingsService } from './settings-service.js';
+import type { Logger } from '../../core/log.js';
+import type { OffsetClock } from '../../core/clock.js';
+import type { Db } from '../../core/store/database.js';
+import type { KvStore } from '../../core/store/kv-store.js';
+import type { ProvisionPayload } from '../../core/config.js';
+import { parseOrThrow } from '../../core/validation.js';
+import { CatalogStore } from '../../sync/catalog-store.js';
+import { SyncEngine, type WantedProvider } from '../../sync/engine.js';
+import { createTracker, type PrivateTracker } from '../../sync/tracker.js';
+import type { LinkShare } from '../../sync/link-share.js';
+import { defaultPreferences, syncPreferencesPatchSchema, syncPreferencesSchema, type SyncPreferences } from '../../sync/preferences.js';
+import type { SettingsService } from '../settings-service.js';
 
 const PREFS_KEY = 'sync.preferences';
 

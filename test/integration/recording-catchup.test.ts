@@ -6,7 +6,7 @@
 // and the technician sees where it stands in `box doctor` (via /api/health) and /metrics.
 import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
-import { startDemoCamera } from '../../main/demo-camera.js';
+import { startDemoCamera } from '../../main/demo/camera.js';
 import { silentLogger } from '../../core/log.js';
 import { generateKeyPair } from '../../core/signing.js';
 import type { RecordingEntry, RecordingStatus, RecordingTransfer } from '../../core/contract/recording.js';

@@ -4,7 +4,7 @@ import { describe, it, expect, afterAll } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startDemoCamera, type DemoCamera } from '../../main/demo-camera.js';
+import { startDemoCamera, type DemoCamera } from '../../main/demo/camera.js';
 import { silentLogger } from '../../core/log.js';
 import { generateKeyPair } from '../../core/signing.js';
 import { startTestBox, tempDir, type TestBox } from '../support/boxes.js';

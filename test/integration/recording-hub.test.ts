@@ -3,7 +3,7 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startDemoCamera, type DemoCamera } from '../../main/demo-camera.js';
+import { startDemoCamera, type DemoCamera } from '../../main/demo/camera.js';
 import { silentLogger } from '../../core/log.js';
 import { tempDir } from '../support/boxes.js';
 import { waitFor } from '../support/daemon.js';

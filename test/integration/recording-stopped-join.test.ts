@@ -2,7 +2,7 @@
 // turned off in the settings) is still joined into one playable file when the lesson ends.
 import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
-import { startDemoCamera } from '../../main/demo-camera.js';
+import { startDemoCamera } from '../../main/demo/camera.js';
 import { silentLogger } from '../../core/log.js';
 import { generateKeyPair } from '../../core/signing.js';
 import { pinSession, startTestBox } from '../support/boxes.js';

@@ -6,7 +6,7 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import { readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { startDemoCamera, type DemoCamera } from '../../main/demo-camera.js';
+import { startDemoCamera, type DemoCamera } from '../../main/demo/camera.js';
 import { silentLogger } from '../../core/log.js';
 import { generateKeyPair } from '../../core/signing.js';
 import type { RecordingEntry, RecordingTransfer } from '../../core/contract/recording.js';

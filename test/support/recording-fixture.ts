@@ -1,7 +1,7 @@
 // What the recording tests that start their own boxes and demo cameras share: a temp folder, and the
 // cameras then the boxes closed in reverse order after the file's tests (even when one fails).
 import { afterAll } from 'vitest';
-import type { DemoCamera } from '../../main/demo-camera.js';
+import type { DemoCamera } from '../../main/demo/camera.js';
 import { tempDir, type TestBox } from './boxes.js';
 
 export function recordingFixture(prefix: string): { dir: ReturnType<typeof tempDir>; boxes: TestBox[]; cams: DemoCamera[] } {

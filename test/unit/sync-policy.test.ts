@@ -3,7 +3,7 @@ import { bandwidthPlan, insideWindow, type BandwidthInputs } from '../../sync/ba
 import { chooseEvictions, shortfall } from '../../sync/storage.js';
 import { sanitizeFileName } from '../../sync/publish.js';
 import { fullBitfield, countBits } from '../../sync/torrent-files.js';
-import { tinyPdf } from '../../main/demo-catalog.js';
+import { tinyPdf } from '../../main/demo/catalog.js';
 
 const base: BandwidthInputs = { lessonSharePercent: 10, uploadLimitKbps: null, downloadLimitKbps: null, window: null, linkKbps: 2000, lessonActive: false, minuteOfDay: 600 };
 

@@ -8,7 +8,7 @@ import { retargetTorrent } from '../../../sync/torrent-files.js';
 import { fileInFolder } from '../../../sync/item-files.js';
 import { manifestEtag } from '../../../sync/manifest.js';
 import type { BoxContext } from '../context.js';
-import type { SyncServices } from '../../sync-wiring.js';
+import type { SyncServices } from '../../wiring/sync.js';
 import { requireSession } from '../auth-hooks.js';
 import { sendFileWithRange } from '../range-file.js';
 import { SharedRateLimit, ThrottleStream } from '../throttle.js';

@@ -6,8 +6,8 @@ import { audioProcessing, cameraRoles, type CameraRole } from '../../../core/con
 import type { BoxContext } from '../context.js';
 import { requirePeer, requireSession } from '../auth-hooks.js';
 import { presetRequestSchema } from '../../../hardware/request-schemas.js';
-import type { BoxHardware } from '../../hardware-peer.js';
-import { relayPresetOverLesson } from '../../ptz-relay.js';
+import type { BoxHardware } from '../../wiring/hardware-peer.js';
+import { relayPresetOverLesson } from '../../wiring/ptz-relay.js';
 
 const boxParam = z.strictObject({ boxId: z.string().regex(/^box-[0-9a-f]{16}$/, 'a box id like box-0123456789abcdef') });
 const storeBody = presetRequestSchema;

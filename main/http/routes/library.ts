@@ -6,7 +6,7 @@ import { parseOrThrow } from '../../../core/validation.js';
 import { itemKinds } from '../../../sync/manifest.js';
 import { fileInFolder, folderFiles } from '../../../sync/item-files.js';
 import type { BoxContext } from '../context.js';
-import type { SyncServices } from '../../sync-wiring.js';
+import type { SyncServices } from '../../wiring/sync.js';
 import { requireSession } from '../auth-hooks.js';
 import { sendFileWithRange } from '../range-file.js';
 
