@@ -22,8 +22,8 @@ import { softwareVersion } from './version.js';
 import { createSyncServices } from './sync-wiring.js';
 import { wireLessonsToSync } from './lesson-sync.js';
 import { createMediaServices, type MediaWiringOptions } from './media-wiring.js';
-import { createRecordingServices, type RecordingOptions } from './recording-wiring.js';
-import { createRecordingsApi } from './recordings-catchup.js';
+import { createRecorderSchedule, type RecorderScheduleOptions } from '../media/recorder-schedule.js';
+import { createRecordingsApi } from '../recordings/catchup.js';
 import { createHardwareServices } from './hardware-wiring.js';
 import { followHubPresets } from './ptz-relay.js';
 import { LinkShare } from '../sync/link-share.js';
@@ -37,7 +37,7 @@ export interface StartOptions {
   hubCheckIntervalMs?: number;
   /** Live-lesson tuning (ICE addresses, SFU timeouts, lesson lead time); tests shorten it. */
   media?: Partial<Pick<MediaWiringOptions, 'ice' | 'sfu' | 'agent'>>;
-  recording?: Partial<Pick<RecordingOptions, 'tickMs' | 'segmentSeconds' | 'minFreeBytes' | 'catchupIntervalMs'>>;
+  recording?: Partial<Pick<RecorderScheduleOptions, 'tickMs' | 'segmentSeconds' | 'minFreeBytes'>> & { catchupIntervalMs?: number };
   /** How long past `endsAt` a lesson the hub teacher started (and never ended) still runs; tests shorten it. */
   lessonOverrunCapMs?: number;
 }
@@ -139,7 +139,10 @@ export async function startBox(opts: StartOptions): Promise<Box> {
       ctx.media = media;
       closers.push(() => media.close());
       if (provisioning.role === 'teaching-point') closers.push(followHubPresets(media, hardware, identity.boxId, log.child({ room: 'hardware', part: 'hub-presets' })));
-      const recordings = createRecordingServices({ db, clock, log, dataDir: config.dataDir, media, role: provisioning.role, selfBoxId: identity.boxId, enabled: () => ctx.settings.get().recording.enabled, ...opts.recording });
+      const recordings = createRecorderSchedule({
+        db, lessonClock, log, dataDir: config.dataDir, room: (name) => media.sfu.room(name), lessons: media.lessons, control: media.control,
+        role: provisioning.role, selfBoxId: identity.boxId, enabled: () => ctx.settings.get().recording.enabled, ...opts.recording,
+      });
       closers.push(() => recordings.close());
       const recordingsApi = createRecordingsApi({ clock, log, dataDir: config.dataDir, identity, provisioning, recording: recordings, media, catchupIntervalMs: opts.recording?.catchupIntervalMs, linkShare,
         // The upload of a teaching point's recordings obeys the sync bandwidth settings of its link.

@@ -5,7 +5,7 @@ import { diskSpace } from '../hardware/disk.js';
 import { probeFfmpeg } from '../hardware/ffmpeg.js';
 import { discoverDevices } from '../hardware/devices.js';
 import { hardwareChecks } from './hardware-doctor.js';
-import { recordingCheck, recordingTransferCheck } from './recording-doctor.js';
+import { recordingCheck, recordingTransferCheck } from '../recordings/checks.js';
 
 export type Verdict = 'ok' | 'warn' | 'fail';
 

@@ -5,10 +5,10 @@ import type { ControlEvent, Lesson } from '../core/contract/lesson.js';
 import type { RecordingEntry, RecordingStatus, RecordingState } from '../core/contract/recording.js';
 import { readArrivalGaps } from '../media/recorder.js';
 import type { RecordingRow } from '../media/recorder-store.js';
-import type { RecordingServices } from './recording-wiring.js';
-import type { MediaServices } from './media-wiring.js';
-import { recordingGaps, type Span } from './recordings-gaps.js';
-import type { UploadedRecording } from './recordings-upload.js';
+import type { RecorderSchedule } from '../media/recorder-schedule.js';
+import type { MediaServices } from '../main/media-wiring.js';
+import { recordingGaps, type Span } from './gaps.js';
+import type { UploadedRecording } from './upload.js';
 
 /** What a master recording's listing says about it (ListedFile.meta), checked when read. */
 export interface MasterMeta {
@@ -57,7 +57,7 @@ export type UploadedRecordingView = UploadedRecording;
 export const uploadedRecordingId = (fromBoxId: string, lessonId: string, room: string) => `tp.${safeRoom(fromBoxId)}.${lessonId}.${safeRoom(room)}`;
 
 export function createRecordingsCatalogue(o: {
-  recording: RecordingServices; media: MediaServices; clock: Clock; masters: () => MasterRecording[];
+  recording: RecorderSchedule; media: MediaServices; clock: Clock; masters: () => MasterRecording[];
   /** Hub: teaching points' recordings sent up to it. */
   uploads?: () => UploadedRecordingView[];
   /** Teaching point: how each own recording's copy to the hub stands. */

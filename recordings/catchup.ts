@@ -14,11 +14,11 @@ import { writeFileAtomic } from '../core/atomic-file.js';
 import { parseOrThrow } from '../core/validation.js';
 import type { LinkShare } from '../sync/link-share.js';
 import { FilePeer, describeFile, signFileList, verifyFileList, type FileList, type ListedFile } from '../sync/recording-fetch.js';
-import type { RecordingServices } from './recording-wiring.js';
-import type { MediaServices } from './media-wiring.js';
+import type { RecorderSchedule } from '../media/recorder-schedule.js';
+import type { MediaServices } from '../main/media-wiring.js';
 import { boxIdOf } from '../core/identity.js';
-import { createRecordingsUpload, type LinkPolicyInputs, type RecordingsUpload } from './recordings-upload.js';
-import { createRecordingsCatalogue, recordingId, type MasterMeta, type MasterRecording, type RecordingsCatalogue } from './recordings-service.js';
+import { createRecordingsUpload, type LinkPolicyInputs, type RecordingsUpload } from './upload.js';
+import { createRecordingsCatalogue, recordingId, type MasterMeta, type MasterRecording, type RecordingsCatalogue } from './catalogue.js';
 
 const masterMetaSchema = z.strictObject({
   lessonId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), room: z.string().min(1).max(200), title: z.string().max(500),
@@ -54,7 +54,7 @@ export interface RecordingsApi {
  */
 export function createRecordingsApi(o: {
   clock: Clock; log: Logger; dataDir: string; identity: Identity; provisioning: ProvisionPayload;
-  recording: RecordingServices; media: MediaServices; catchupIntervalMs?: number;
+  recording: RecorderSchedule; media: MediaServices; catchupIntervalMs?: number;
   /** Teaching point: the sync bandwidth settings and link state the upload to the hub obeys. */
   linkPolicy?: () => LinkPolicyInputs;
   /** Teaching point: the box's one link share, so recordings and resource sync together keep to the plan. */

@@ -13,10 +13,10 @@ import { issueBoxToken } from '../core/box-token.js';
 import { writeFileAtomic } from '../core/atomic-file.js';
 import { bandwidthPlan, type BandwidthInputs, type BandwidthPlan } from '../sync/bandwidth.js';
 import { describeFile, signFileList, verifyFileList, type FilePeer, type ListedFile } from '../sync/recording-fetch.js';
-import type { RecordingServices } from './recording-wiring.js';
-import type { MediaServices } from './media-wiring.js';
+import type { RecorderSchedule } from '../media/recorder-schedule.js';
+import type { MediaServices } from '../main/media-wiring.js';
 import { boxIdOf } from '../core/identity.js';
-import { recordingId, uploadedRecordingId, type MasterMeta } from './recordings-service.js';
+import { recordingId, uploadedRecordingId, type MasterMeta } from './catalogue.js';
 
 // A teaching point's own recordings travel up to its hub the way the hub's master travels down: a
 // list signed with the teaching point's box key, each file a private v1 torrent. The teaching point
@@ -93,7 +93,7 @@ const safe = (s: string) => s.replace(/[^A-Za-z0-9_-]/g, '_');
 
 export function createRecordingsUpload(o: {
   clock: Clock; log: Logger; dir: string; identity: Identity; provisioning: ProvisionPayload;
-  recording: RecordingServices; media: MediaServices; peer: FilePeer;
+  recording: RecorderSchedule; media: MediaServices; peer: FilePeer;
   /** The hub's own tracker URLs (announce), empty until it listens. */
   trackers: () => string[];
   linkPolicy?: () => LinkPolicyInputs;

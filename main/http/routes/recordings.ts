@@ -6,7 +6,7 @@ import type { BoxContext } from '../context.js';
 import { requirePeer } from '../auth-hooks.js';
 import { requireMediaCaller } from '../media-auth.js';
 import { sendFileWithRange } from '../range-file.js';
-import { parseInfohash, type RecordingsApi } from '../../recordings-catchup.js';
+import { parseInfohash, type RecordingsApi } from '../../../recordings/catchup.js';
 
 const idParam = z.strictObject({ id: z.string().regex(/^[A-Za-z0-9_.-]{1,200}$/, 'a recording id') });
 
