@@ -23,7 +23,7 @@ import { createSyncServices } from './sync-wiring.js';
 import { wireLessonsToSync } from './lesson-sync.js';
 import { createMediaServices, type MediaWiringOptions } from './media-wiring.js';
 import { createRecorderSchedule, type RecorderScheduleOptions } from '../media/recorder-schedule.js';
-import { createRecordingsApi } from '../recordings/catchup.js';
+import { createRecordingsApi } from '../recordings/api.js';
 import { createHardwareServices } from './hardware-wiring.js';
 import { followHubPresets } from './ptz-relay.js';
 import { LinkShare } from '../sync/link-share.js';
@@ -144,7 +144,9 @@ export async function startBox(opts: StartOptions): Promise<Box> {
         role: provisioning.role, selfBoxId: identity.boxId, enabled: () => ctx.settings.get().recording.enabled, ...opts.recording,
       });
       closers.push(() => recordings.close());
-      const recordingsApi = createRecordingsApi({ clock, log, dataDir: config.dataDir, identity, provisioning, recording: recordings, media, catchupIntervalMs: opts.recording?.catchupIntervalMs, linkShare,
+      const recordingsApi = createRecordingsApi({
+        log, dataDir: config.dataDir, identity, provisioning, lessonClock, lessons: media.lessons, control: media.control, recorder: recordings, hub: hubPeer,
+        catchupIntervalMs: opts.recording?.catchupIntervalMs, linkShare,
         // The upload of a teaching point's recordings obeys the sync bandwidth settings of its link.
         linkPolicy: () => ({ ...ctx.settings.get().sync, linkKbps: ctx.sync?.preferences().linkKbps ?? null, lessonActive: ctx.sync?.engine.status().lessonActive ?? false }),
       });

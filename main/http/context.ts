@@ -14,7 +14,7 @@ import type { BoxMetrics } from '../metrics.js';
 import type { SyncServices } from '../sync-wiring.js';
 import type { MediaServices } from '../media-wiring.js';
 import type { HardwareServices } from '../hardware-wiring.js';
-import type { RecordingsApi } from '../../recordings/catchup.js';
+import type { RecordingsApi } from '../../recordings/api.js';
 
 export interface IdentityNotice {
   reason: 'first-boot' | 'cloned' | 'unreadable';
