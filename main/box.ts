@@ -22,8 +22,8 @@ import { softwareVersion } from './version.js';
 import { createSyncServices } from './wiring/sync.js';
 import { wireLessonsToSync } from './wiring/lesson-sync.js';
 import { createMediaServices, type MediaWiringOptions } from './wiring/media.js';
-import { createRecordingServices, type RecordingOptions } from './recording-wiring.js';
-import { createRecordingsApi } from './recordings-catchup.js';
+import { createRecorderSchedule, type RecorderScheduleOptions } from '../media/recorder-schedule.js';
+import { createRecordingsApi } from '../recordings/api.js';
 import { createHardwareServices } from '../hardware/services.js';
 import { withHardwarePeerCalls } from './wiring/hardware-peer.js';
 import { followHubPresets } from './wiring/ptz-relay.js';
@@ -38,7 +38,7 @@ export interface StartOptions {
   hubCheckIntervalMs?: number;
   /** Live-lesson tuning (ICE addresses, SFU timeouts, lesson lead time); tests shorten it. */
   media?: Partial<Pick<MediaWiringOptions, 'ice' | 'sfu' | 'agent'>>;
-  recording?: Partial<Pick<RecordingOptions, 'tickMs' | 'segmentSeconds' | 'minFreeBytes' | 'catchupIntervalMs'>>;
+  recording?: Partial<Pick<RecorderScheduleOptions, 'tickMs' | 'segmentSeconds' | 'minFreeBytes'>> & { catchupIntervalMs?: number };
   /** How long past `endsAt` a lesson the hub teacher started (and never ended) still runs; tests shorten it. */
   lessonOverrunCapMs?: number;
 }
@@ -143,9 +143,14 @@ export async function startBox(opts: StartOptions): Promise<Box> {
       ctx.media = media;
       closers.push(() => media.close());
       if (provisioning.role === 'teaching-point') closers.push(followHubPresets(media.control, hardware.ptz, identity.boxId, log.child({ room: 'hardware', part: 'hub-presets' })));
-      const recordings = createRecordingServices({ db, clock, log, dataDir: config.dataDir, media, role: provisioning.role, selfBoxId: identity.boxId, enabled: () => ctx.settings.get().recording.enabled, ...opts.recording });
+      const recordings = createRecorderSchedule({
+        db, lessonClock, log, dataDir: config.dataDir, room: (name) => media.sfu.room(name), lessons: media.lessons, control: media.control,
+        role: provisioning.role, selfBoxId: identity.boxId, enabled: () => ctx.settings.get().recording.enabled, ...opts.recording,
+      });
       closers.push(() => recordings.close());
-      const recordingsApi = createRecordingsApi({ clock, log, dataDir: config.dataDir, identity, provisioning, recording: recordings, media, catchupIntervalMs: opts.recording?.catchupIntervalMs, linkShare,
+      const recordingsApi = createRecordingsApi({
+        log, dataDir: config.dataDir, identity, provisioning, lessonClock, lessons: media.lessons, control: media.control, recorder: recordings, hub: hubPeer,
+        catchupIntervalMs: opts.recording?.catchupIntervalMs, linkShare,
         // The upload of a teaching point's recordings obeys the sync bandwidth settings of its link.
         linkPolicy: () => ({ ...ctx.settings.get().sync, linkKbps: ctx.sync?.preferences().linkKbps ?? null, lessonActive: ctx.sync?.engine.status().lessonActive ?? false }),
       });

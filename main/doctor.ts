@@ -5,7 +5,7 @@ import { diskSpace } from '../hardware/disk.js';
 import { probeFfmpeg } from '../hardware/ffmpeg.js';
 import { discoverDevices } from '../hardware/devices.js';
 import { hardwareChecks } from '../hardware/doctor-checks.js';
-import { recordingCheck, recordingTransferCheck } from './recording-doctor.js';
+import { recordingCheck, recordingTransferCheck } from '../recordings/checks.js';
 
 import type { DoctorCheck, DoctorReport, DoctorVerdict } from '../core/contract/doctor.js';
 

@@ -15,7 +15,7 @@ import type { BoxMetrics } from '../metrics.js';
 import type { SyncServices } from '../wiring/sync.js';
 import type { MediaServices } from '../wiring/media.js';
 import type { BoxHardware } from '../wiring/hardware-peer.js';
-import type { RecordingsApi } from '../recordings-catchup.js';
+import type { RecordingsApi } from '../../recordings/api.js';
 
 export interface IdentityNotice {
   reason: 'first-boot' | 'cloned' | 'unreadable';

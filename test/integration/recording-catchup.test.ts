@@ -10,7 +10,7 @@ import { startDemoCamera } from '../../main/demo/camera.js';
 import { silentLogger } from '../../core/log.js';
 import { generateKeyPair } from '../../core/signing.js';
 import type { RecordingEntry, RecordingStatus, RecordingTransfer } from '../../core/contract/recording.js';
-import { recordingTransferCheck } from '../../main/recording-doctor.js';
+import { recordingTransferCheck } from '../../recordings/checks.js';
 import { PIECE_LENGTH } from '../../sync/torrent-files.js';
 import { pinSession, startTestBox } from '../support/boxes.js';
 import { waitFor } from '../support/daemon.js';

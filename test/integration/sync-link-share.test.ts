@@ -78,7 +78,7 @@ describe('the resource sync and the recordings share the link cap', () => {
       bandwidth: () => ({ ...defaultSettings.sync, lanDiscovery: false, downloadLimitKbps: CAP_KBPS }), prefs: () => prefs, adoptPublished: false,
       tickMs: 1000, ...(share ? { linkShare: share } : {}),
     });
-    // The recordings side, throttled to the same plan as recordings-upload's applyPolicyOnce does.
+    // The recordings side, throttled to the same plan as recordings/upload.ts's applyPolicyOnce does.
     const rec = new FilePeer({ dir: join(root, 'recordings'), log: silentLogger(), onComplete: () => undefined, ...(share ? { linkShare: share } : {}) });
     rec.throttleDownload(CAP_BPS);
     const syncGot = () => engine.status().bytesDownloadedThisRun;

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { Registry } from 'prom-client';
-import { recordingCheck, recordingTransferCheck } from '../../main/recording-doctor.js';
+import { recordingCheck, recordingTransferCheck } from '../../recordings/checks.js';
 import { registerRecordingMetrics } from '../../main/metrics.js';
 import type { RecordingTransfer } from '../../core/contract/recording.js';
 

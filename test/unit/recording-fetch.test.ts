@@ -3,7 +3,7 @@ import { describe, it, expect } from 'vitest';
 import { generateKeyPair } from '../../core/signing.js';
 import { isBoxError } from '../../core/errors.js';
 import { signFileList, verifyFileList, type FileList } from '../../sync/recording-fetch.js';
-import { recordingGaps } from '../../main/recordings-gaps.js';
+import { recordingGaps } from '../../recordings/gaps.js';
 
 const list: FileList = {
   format: 'tpbox-files/1', boxId: 'box-hub', issuedAt: new Date(0).toISOString(),

@@ -6,9 +6,10 @@ import type { BoxContext } from '../context.js';
 import { requirePeer } from '../auth-hooks.js';
 import { requireMediaCaller } from '../media-auth.js';
 import { sendFileWithRange } from '../range-file.js';
-import { parseInfohash, type RecordingsApi } from '../../recordings-catchup.js';
+import type { RecordingsApi } from '../../../recordings/api.js';
 
 const idParam = z.strictObject({ id: z.string().regex(/^[A-Za-z0-9_.-]{1,200}$/, 'a recording id') });
+const infohashParam = z.strictObject({ infohash: z.string().regex(/^[0-9a-f]{40}$/, 'a 40-character hex infohash') });
 
 function bearer(req: FastifyRequest): string | undefined {
   const h = req.headers.authorization;
@@ -41,10 +42,11 @@ export async function recordingRoutes(app: FastifyInstance, ctx: BoxContext, rec
   app.get('/api/peer/recordings', { preHandler: requirePeer(ctx) }, async (req) => rec.signedList(req.actor!));
   // A teaching point offers its own recordings (a list signed with its box key); it then dials this
   // hub's torrent port, since the hub cannot reach a box behind NAT.
-  app.post('/api/peer/recordings/offer', { preHandler: requirePeer(ctx) }, async (req) => rec.upload.offer(ctx.peers.find(req.actor!), req.body));
+  const intake = rec.intake;
+  if (intake) app.post('/api/peer/recordings/offer', { preHandler: requirePeer(ctx) }, async (req) => intake.offer(ctx.peers.find(req.actor!), req.body));
   // Web seed: no header auth is possible there; the 160-bit infohash is only in the signed list.
   app.get('/recordings/files/:infohash', async (req, reply) => {
-    const path = rec.publishedFile(parseInfohash(req.params));
+    const path = rec.publishedFile(parseOrThrow(infohashParam, req.params, 'The recording file').infohash);
     if (!path) throw new BoxError('E_NOT_FOUND', 'No such published recording.');
     return sendFileWithRange(req, reply, path).reply;
   });

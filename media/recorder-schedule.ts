@@ -1,19 +1,26 @@
 import { join } from 'node:path';
-import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import type { Db } from '../core/store/database.js';
-import type { Lesson } from '../core/contract/lesson.js';
-import { RoomRecorder } from '../media/recorder.js';
-import { RecordingStore } from '../media/recorder-store.js';
-import { joinRecording } from '../media/recorder-join.js';
-import type { MediaServices } from './wiring/media.js';
+import type { LessonClock } from '../core/lesson-clock.js';
+import { broadcastRoom, classroomRoom, type Lesson } from '../core/contract/lesson.js';
+import { RoomRecorder } from './recorder.js';
+import { RecordingStore } from './recorder-store.js';
+import { joinRecording } from './recorder-join.js';
+import type { Room } from './room.js';
+import type { LessonStore } from './lesson-store.js';
+import type { ControlHub } from './control-hub.js';
 
-export interface RecordingOptions {
+export interface RecorderScheduleOptions {
   db: Db;
-  clock: Clock;
+  /** The box's clock for segments, and the one answer to "is this lesson running". */
+  lessonClock: LessonClock;
   log: Logger;
   dataDir: string;
-  media: MediaServices;
+  /** The SFU's room of a name (Sfu.room): what a recorder taps. */
+  room: (name: string) => Room;
+  lessons: LessonStore;
+  /** The lesson's control timeline, written beside the joined recording. */
+  control: ControlHub;
   role: 'hub' | 'teaching-point';
   selfBoxId: string;
   tickMs?: number;
@@ -21,11 +28,9 @@ export interface RecordingOptions {
   minFreeBytes?: number;
   /** The box's recording switch (settings); off: no new recording starts and running ones stop. */
   enabled?: () => boolean;
-  /** How often a teaching point asks its hub for master recordings (ms). */
-  catchupIntervalMs?: number;
 }
 
-export interface RecordingServices {
+export interface RecorderSchedule {
   store: RecordingStore;
   recorders: ReadonlyMap<string, RoomRecorder>;
   enabled(): boolean;
@@ -35,19 +40,15 @@ export interface RecordingServices {
   close(): Promise<void>;
 }
 
-function running(l: Lesson, now: number): boolean {
-  if (l.status === 'ended') return false;
-  return l.status === 'live' || (Date.parse(l.startsAt) <= now && now < Date.parse(l.endsAt));
-}
-
 /**
  * Records every lesson running on this box — the hub its broadcast room, a teaching point what it
  * receives and its own classroom — from the lesson's state in SQLite, so a box that restarts
  * mid-lesson (power cut, kill -9) picks the recording up again by itself; joins at lesson end.
  */
-export function createRecordingServices(o: RecordingOptions): RecordingServices {
+export function createRecorderSchedule(o: RecorderScheduleOptions): RecorderSchedule {
   const log = o.log.child({ room: 'media', part: 'recorder' });
-  const store = new RecordingStore(o.db, o.clock);
+  const clock = o.lessonClock;
+  const store = new RecordingStore(o.db, clock);
   const recorders = new Map<string, RoomRecorder>();
   const root = join(o.dataDir, 'recordings');
   let busy = false;
@@ -55,7 +56,7 @@ export function createRecordingServices(o: RecordingOptions): RecordingServices 
   const enabled = o.enabled ?? (() => true);
   const joinedListeners: Array<(lessonId: string, room: string) => void> = [];
 
-  const roomsOf = (l: Lesson): string[] => (o.role === 'hub' ? [l.id] : [l.id, `${l.id}~${o.selfBoxId}`]);
+  const roomsOf = (l: Lesson): string[] => (o.role === 'hub' ? [broadcastRoom(l.id)] : [broadcastRoom(l.id), classroomRoom(l.id, o.selfBoxId)]);
   const key = (lesson: string, room: string) => `${lesson}\n${room}`;
 
   async function finish(l: Lesson, room: string): Promise<void> {
@@ -67,7 +68,7 @@ export function createRecordingServices(o: RecordingOptions): RecordingServices 
     if (!row || row.state === 'joined' || row.state === 'failed') return;
     if (store.segments(l.id, room).length === 0) return store.setState(l.id, room, 'stopped', 'no media was received');
     try {
-      const j = await joinRecording({ store, control: o.media.control, lessonId: l.id, room, dir: row.dir, lessonStartsAt: l.startsAt });
+      const j = await joinRecording({ store, control: o.control, lessonId: l.id, room, dir: row.dir, lessonStartsAt: l.startsAt });
       store.setState(l.id, room, 'joined', null, j.file);
       log.info({ lesson: l.id, recRoom: room, segments: j.segments.length }, 'recording joined');
       for (const f of joinedListeners) f(l.id, room);
@@ -82,23 +83,23 @@ export function createRecordingServices(o: RecordingOptions): RecordingServices 
     if (busy || closed) return;
     busy = true;
     try {
-      const now = o.clock.now();
-      for (const l of o.media.lessons.list()) {
+      for (const l of o.lessons.list()) {
         if (o.role === 'teaching-point' && !l.teachingPoints.includes(o.selfBoxId)) continue;
         for (const room of roomsOf(l)) {
           const row = store.get(l.id, room);
-          if (running(l, now) && !enabled()) {
+          const running = clock.running(l);
+          if (running && !enabled()) {
             const rec = recorders.get(key(l.id, room));
             if (!rec) continue;
             recorders.delete(key(l.id, room));
             await rec.stop();
             store.setState(l.id, room, 'stopped', 'E_RECORDING_OFF: recording was turned off in the settings');
             log.info({ lesson: l.id, recRoom: room }, 'recording stopped: turned off in the settings');
-          } else if (running(l, now)) {
+          } else if (running) {
             if (recorders.has(key(l.id, room)) || (row && row.state !== 'recording')) continue;
             const rec = new RoomRecorder({
-              room: o.media.sfu.room(room), lessonId: l.id, dir: join(root, l.id, room.replace(/[^A-Za-z0-9_-]/g, '_')),
-              store, clock: o.clock, log, segmentSeconds: o.segmentSeconds, minFreeBytes: o.minFreeBytes,
+              room: o.room(room), lessonId: l.id, dir: join(root, l.id, room.replace(/[^A-Za-z0-9_-]/g, '_')),
+              store, clock, log, segmentSeconds: o.segmentSeconds, minFreeBytes: o.minFreeBytes,
             });
             recorders.set(key(l.id, room), rec);
             log.info({ lesson: l.id, recRoom: room, resumed: Boolean(row) }, 'recording started');

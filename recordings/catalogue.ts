@@ -1,35 +1,30 @@
 import { existsSync, statSync } from 'node:fs';
-import type { Clock } from '../core/clock.js';
 import { BoxError } from '../core/errors.js';
-import type { ControlEvent, Lesson } from '../core/contract/lesson.js';
+import type { LessonClock } from '../core/lesson-clock.js';
+import { broadcastRoom, type ControlEvent, type Lesson } from '../core/contract/lesson.js';
 import type { RecordingEntry, RecordingStatus, RecordingState } from '../core/contract/recording.js';
 import { readArrivalGaps } from '../media/recorder.js';
 import type { RecordingRow } from '../media/recorder-store.js';
-import type { RecordingServices } from './recording-wiring.js';
-import type { MediaServices } from './wiring/media.js';
-import { recordingGaps, type Span } from './recordings-gaps.js';
-import type { UploadedRecording } from './recordings-upload.js';
+import type { RecorderSchedule } from '../media/recorder-schedule.js';
+import type { LessonStore } from '../media/lesson-store.js';
+import type { ControlHub } from '../media/control-hub.js';
+import { recordingGaps, type Span } from './gaps.js';
+import { recordingId, uploadedRecordingId, type RecordingMeta } from './metadata.js';
 
-/** What a master recording's listing says about it (ListedFile.meta), checked when read. */
-export interface MasterMeta {
-  lessonId: string;
-  room: string;
-  title: string;
-  subject: string | null;
-  grade: string | null;
-  /** Hub-clock span of the master's media. */
-  startedAtMs: number;
-  endedAtMs: number;
-  durationMs: number;
-}
-
-export interface MasterRecording {
+/** A recording fetched from another box: the hub's master on a teaching point, a teaching point's own on the hub. */
+export interface FetchedRecording {
   infohash: string;
   bytes: number;
-  meta: MasterMeta;
+  meta: RecordingMeta;
   /** Set once fetched and verified. */
   path: string | undefined;
   progress: number;
+}
+
+/** A teaching point's own recording held (or being received) by the hub. */
+export interface UploadedRecording extends FetchedRecording {
+  fromBoxId: string;
+  fromName: string;
 }
 
 export interface RecordingsCatalogue {
@@ -40,9 +35,6 @@ export interface RecordingsCatalogue {
   status(): RecordingStatus;
 }
 
-const safeRoom = (room: string) => room.replace(/[^A-Za-z0-9_-]/g, '_');
-export const recordingId = (source: 'own' | 'master', lessonId: string, room: string) => `${source}.${lessonId}.${safeRoom(room)}`;
-
 const DISK_FULL_MESSAGE = '磁盘空间不足，录制已停止；已录好的片段都已保存。';
 
 function problemCode(warning: string | null): string | null {
@@ -51,34 +43,30 @@ function problemCode(warning: string | null): string | null {
   return m ? m[1]! : 'E_INTERNAL';
 }
 
-/** A teaching point's own recording held (or being received) by the hub. */
-export type UploadedRecordingView = UploadedRecording;
-
-export const uploadedRecordingId = (fromBoxId: string, lessonId: string, room: string) => `tp.${safeRoom(fromBoxId)}.${lessonId}.${safeRoom(room)}`;
-
 export function createRecordingsCatalogue(o: {
-  recording: RecordingServices; media: MediaServices; clock: Clock; masters: () => MasterRecording[];
+  recorder: RecorderSchedule; lessons: LessonStore; control: ControlHub; lessonClock: LessonClock; masters: () => FetchedRecording[];
   /** Hub: teaching points' recordings sent up to it. */
-  uploads?: () => UploadedRecordingView[];
+  uploads?: () => UploadedRecording[];
   /** Teaching point: how each own recording's copy to the hub stands. */
   uploadState?: (lessonId: string, room: string) => RecordingEntry['upload'];
 }): RecordingsCatalogue {
-  const { store } = o.recording;
-  const lessonOf = (id: string): Lesson | undefined => o.media.lessons.get(id);
-  const ended = (l: Lesson | undefined, now: number) => !l || l.status === 'ended' || now >= Date.parse(l.endsAt);
+  const { store } = o.recorder;
+  const lessonOf = (id: string): Lesson | undefined => o.lessons.get(id);
+  // Over on the lesson clock: a lesson the hub teacher overruns is still being recorded.
+  const over = (l: Lesson | undefined) => !l || o.lessonClock.phase(l) === 'over';
 
-  function ownEntry(row: RecordingRow, masters: MasterRecording[]): RecordingEntry {
+  function ownEntry(row: RecordingRow, masters: FetchedRecording[]): RecordingEntry {
     const l = lessonOf(row.lessonId);
     const segs = store.segments(row.lessonId, row.room);
     const id = recordingId('own', row.lessonId, row.room);
-    const active = o.recording.recorders.has(`${row.lessonId}\n${row.room}`);
+    const active = o.recorder.recorders.has(`${row.lessonId}\n${row.room}`);
     let state: RecordingState;
     if (row.state === 'joined') state = 'complete';
     else if (row.state === 'stopped') state = 'stopped';
     else if (row.state === 'failed') state = 'failed';
-    else state = !active && ended(l, o.clock.now()) ? 'joining' : 'recording';
+    else state = !active && over(l) ? 'joining' : 'recording';
     const timed: Span[] = segs.filter((s) => s.startedAt > 0).map((s) => ({ from: s.startedAt, to: s.startedAt + s.durationMs }));
-    const m = row.room === row.lessonId ? masters.find((x) => x.meta.lessonId === row.lessonId && x.meta.room === row.room) : undefined;
+    const m = row.room === broadcastRoom(row.lessonId) ? masters.find((x) => x.meta.lessonId === row.lessonId && x.meta.room === row.room) : undefined;
     const gaps = l ? recordingGaps({
       segments: timed, silences: readArrivalGaps(row.dir), lessonStartMs: Date.parse(l.startsAt),
       master: m ? { from: m.meta.startedAtMs, to: m.meta.endedAtMs, complete: m.path !== undefined } : null,
@@ -104,7 +92,7 @@ export function createRecordingsCatalogue(o: {
   }
 
   /** A recording fetched from another box (a master from the hub, a teaching point's on the hub). */
-  function fetchedEntry(id: string, source: RecordingEntry['source'], f: { meta: MasterMeta; bytes: number; path: string | undefined }): RecordingEntry {
+  function fetchedEntry(id: string, source: RecordingEntry['source'], f: FetchedRecording): RecordingEntry {
     const done = f.path !== undefined;
     return {
       id, lessonId: f.meta.lessonId, room: f.meta.room, source,
@@ -119,7 +107,7 @@ export function createRecordingsCatalogue(o: {
     };
   }
 
-  function uploadedEntry(u: UploadedRecordingView): RecordingEntry {
+  function uploadedEntry(u: UploadedRecording): RecordingEntry {
     return {
       ...fetchedEntry(uploadedRecordingId(u.fromBoxId, u.meta.lessonId, u.meta.room), 'teaching-point', u),
       fromBox: { boxId: u.fromBoxId, name: u.fromName },
@@ -127,7 +115,7 @@ export function createRecordingsCatalogue(o: {
     };
   }
 
-  function masterEntry(m: MasterRecording): RecordingEntry {
+  function masterEntry(m: FetchedRecording): RecordingEntry {
     return fetchedEntry(recordingId('master', m.meta.lessonId, m.meta.room), 'master', m);
   }
 
@@ -163,7 +151,7 @@ export function createRecordingsCatalogue(o: {
       const e = get(id);
       const events: ControlEvent[] = [];
       for (let after = 0; ;) {
-        const page = o.media.control.since(e.lessonId, after, 1000);
+        const page = o.control.since(e.lessonId, after, 1000);
         events.push(...page);
         if (page.length < 1000) break;
         after = page[page.length - 1]!.id;
@@ -171,15 +159,14 @@ export function createRecordingsCatalogue(o: {
       return events.sort((a, b) => a.at - b.at || a.id - b.id);
     },
     status() {
-      const active = [...o.recording.recorders.entries()].filter(([, r]) => !r.warning).map(([key, r]) => {
+      const active = [...o.recorder.recorders.entries()].filter(([, r]) => !r.warning).map(([key, r]) => {
         const lessonId = key.split('\n')[0]!;
         const row = store.get(lessonId, r.roomName);
         return { lessonId, room: r.roomName, since: new Date(row?.startedAt ?? 0).toISOString(), segments: store.segments(lessonId, r.roomName).length };
       });
-      const now = o.clock.now();
-      const full = store.byState('stopped').find((r) => r.warning?.startsWith('E_DISK_FULL') && !ended(lessonOf(r.lessonId), now));
+      const full = store.byState('stopped').find((r) => r.warning?.startsWith('E_DISK_FULL') && !over(lessonOf(r.lessonId)));
       return {
-        enabled: o.recording.enabled(),
+        enabled: o.recorder.enabled(),
         active,
         warning: full ? { code: 'E_DISK_FULL', message: DISK_FULL_MESSAGE } : null,
       };

@@ -1,17 +1,11 @@
+import type { DoctorCheck } from '../core/contract/doctor.js';
 import type { RecordingStatus, RecordingTransfer } from '../core/contract/recording.js';
-
-export interface RecordingCheck {
-  id: string;
-  title: string;
-  verdict: 'ok' | 'warn' | 'fail';
-  detail: string;
-}
 
 /**
  * The technician's view of lesson recording on a running box: off, recording now, or stopped with a
  * warning (disk nearly full…). A warning is `warn`, not `fail`: the lesson itself still works.
  */
-export function recordingCheck(status: RecordingStatus | null | undefined): RecordingCheck | null {
+export function recordingCheck(status: RecordingStatus | null | undefined): DoctorCheck | null {
   if (status === undefined) return null; // the daemon is not running: nothing to say
   const title = '课堂录像 Lesson recording';
   if (status === null) return { id: 'recording', title, verdict: 'ok', detail: '本机不录像（种子盒）/ this box does not record (seed)' };
@@ -52,7 +46,7 @@ function transferLine(t: RecordingTransfer): string {
  * Recordings moving between boxes (the hub's masters down, a teaching point's own up): paused by the
  * link plan is normal (`ok`); a failure is `warn` — lessons still work, the transfer is tried again.
  */
-export function recordingTransferCheck(transfers: RecordingTransfer[] | null | undefined): RecordingCheck | null {
+export function recordingTransferCheck(transfers: RecordingTransfer[] | null | undefined): DoctorCheck | null {
   if (transfers === undefined) return null; // the daemon is not running: nothing to say
   const title = '录像传送 Recording transfers';
   if (transfers === null) return null; // a seed: no recordings move
