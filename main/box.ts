@@ -14,7 +14,7 @@ import { PeerRegistry } from './security/peer-registry.js';
 import { EnrolmentCodes } from './security/enrolment-codes.js';
 import { SettingsService } from './settings-service.js';
 import { HubLink } from './wiring/hub-link.js';
-import { createMetrics, registerHardwareMetrics, registerRecordingMetrics } from './metrics.js';
+import { createMetrics, registerHardwareMetrics } from './metrics.js';
 import { loadProvisioning } from './provisioning-store.js';
 import { buildServer } from './http/server.js';
 import type { BoxContext, IdentityNotice } from './http/context.js';
@@ -22,8 +22,7 @@ import { softwareVersion } from './version.js';
 import { createSyncServices } from './wiring/sync.js';
 import { wireLessonsToSync } from './wiring/lesson-sync.js';
 import { createMediaServices, type MediaWiringOptions } from './wiring/media.js';
-import { createRecorderSchedule, type RecorderScheduleOptions } from '../media/recorder-schedule.js';
-import { createRecordingsApi } from '../recordings/api.js';
+import { wireRecordings, type RecordingsTuning } from './wiring/recordings.js';
 import { createHardwareServices } from '../hardware/services.js';
 import { withHardwarePeerCalls } from './wiring/hardware-peer.js';
 import { followHubPresets } from './wiring/ptz-relay.js';
@@ -38,7 +37,7 @@ export interface StartOptions {
   hubCheckIntervalMs?: number;
   /** Live-lesson tuning (ICE addresses, SFU timeouts, lesson lead time); tests shorten it. */
   media?: Partial<Pick<MediaWiringOptions, 'ice' | 'sfu' | 'agent'>>;
-  recording?: Partial<Pick<RecorderScheduleOptions, 'tickMs' | 'segmentSeconds' | 'minFreeBytes'>> & { catchupIntervalMs?: number };
+  recording?: RecordingsTuning;
   /** How long past `endsAt` a lesson the hub teacher started (and never ended) still runs; tests shorten it. */
   lessonOverrunCapMs?: number;
 }
@@ -143,20 +142,13 @@ export async function startBox(opts: StartOptions): Promise<Box> {
       ctx.media = media;
       closers.push(() => media.close());
       if (provisioning.role === 'teaching-point') closers.push(followHubPresets(media.control, hardware.ptz, identity.boxId, log.child({ room: 'hardware', part: 'hub-presets' })));
-      const recordings = createRecorderSchedule({
-        db, lessonClock, log, dataDir: config.dataDir, room: (name) => media.sfu.room(name), lessons: media.lessons, control: media.control,
-        role: provisioning.role, selfBoxId: identity.boxId, enabled: () => ctx.settings.get().recording.enabled, ...opts.recording,
-      });
-      closers.push(() => recordings.close());
-      const recordingsApi = createRecordingsApi({
-        log, dataDir: config.dataDir, identity, provisioning, lessonClock, lessons: media.lessons, control: media.control, recorder: recordings, hub: hubPeer,
-        catchupIntervalMs: opts.recording?.catchupIntervalMs, linkShare,
-        // The upload of a teaching point's recordings obeys the sync bandwidth settings of its link.
+      const recordings = wireRecordings({
+        db, log, dataDir: config.dataDir, identity, provisioning, lessonClock, media, hubPeer, linkShare,
+        registry: metrics.registry, enabled: () => ctx.settings.get().recording.enabled, tuning: opts.recording,
         linkPolicy: () => ({ ...ctx.settings.get().sync, linkKbps: ctx.sync?.preferences().linkKbps ?? null, lessonActive: ctx.sync?.engine.status().lessonActive ?? false }),
       });
-      ctx.recordings = recordingsApi;
-      registerRecordingMetrics(metrics.registry, { status: () => recordingsApi.catalogue.status(), transfers: () => recordingsApi.transfers() });
-      closers.push(() => recordingsApi.close());
+      ctx.recordings = recordings.api;
+      closers.push(() => recordings.close());
     }
 
     if (provisioning) {
