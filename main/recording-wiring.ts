@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import type { Db } from '../core/store/database.js';
-import type { Lesson } from '../core/contract/lesson.js';
+import { broadcastRoom, classroomRoom, type Lesson } from '../core/contract/lesson.js';
 import { RoomRecorder } from '../media/recorder.js';
 import { RecordingStore } from '../media/recorder-store.js';
 import { joinRecording } from '../media/recorder-join.js';
@@ -55,7 +55,7 @@ export function createRecordingServices(o: RecordingOptions): RecordingServices 
   const enabled = o.enabled ?? (() => true);
   const joinedListeners: Array<(lessonId: string, room: string) => void> = [];
 
-  const roomsOf = (l: Lesson): string[] => (o.role === 'hub' ? [l.id] : [l.id, `${l.id}~${o.selfBoxId}`]);
+  const roomsOf = (l: Lesson): string[] => (o.role === 'hub' ? [broadcastRoom(l.id)] : [broadcastRoom(l.id), classroomRoom(l.id, o.selfBoxId)]);
   const key = (lesson: string, room: string) => `${lesson}\n${room}`;
 
   async function finish(l: Lesson, room: string): Promise<void> {

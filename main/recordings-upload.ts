@@ -6,7 +6,7 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import type { Identity } from '../core/identity.js';
 import type { ProvisionPayload } from '../core/config.js';
-import type { Lesson } from '../core/contract/lesson.js';
+import { broadcastRoom, classroomRoom, type Lesson } from '../core/contract/lesson.js';
 import type { RecordingEntry, RecordingTransfer } from '../core/contract/recording.js';
 import { BoxError } from '../core/errors.js';
 import { issueBoxToken } from '../core/box-token.js';
@@ -143,7 +143,7 @@ export function createRecordingsUpload(o: {
         continue;
       }
       // A teaching point sends what it recorded of its own lessons: the broadcast it received, or its classroom.
-      if (!lesson.teachingPoints.includes(from.boxId) || (meta.data.room !== lesson.id && meta.data.room !== `${lesson.id}~${from.boxId}`)) {
+      if (!lesson.teachingPoints.includes(from.boxId) || (meta.data.room !== broadcastRoom(lesson.id) && meta.data.room !== classroomRoom(lesson.id, from.boxId))) {
         refused.push({ infohash: f.infohash, code: 'E_FORBIDDEN', message: 'This teaching point did not take part in that lesson room.' });
         continue;
       }
