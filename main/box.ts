@@ -139,7 +139,7 @@ export async function startBox(opts: StartOptions): Promise<Box> {
       ctx.media = media;
       closers.push(() => media.close());
       if (provisioning.role === 'teaching-point') closers.push(followHubPresets(media, hardware, identity.boxId, log.child({ room: 'hardware', part: 'hub-presets' })));
-      const recordings = createRecordingServices({ db, clock, log, dataDir: config.dataDir, media, role: provisioning.role, selfBoxId: identity.boxId, enabled: () => ctx.settings.get().recording.enabled, ...opts.recording });
+      const recordings = createRecordingServices({ db, clock, lessonClock, log, dataDir: config.dataDir, media, role: provisioning.role, selfBoxId: identity.boxId, enabled: () => ctx.settings.get().recording.enabled, ...opts.recording });
       closers.push(() => recordings.close());
       const recordingsApi = createRecordingsApi({ clock, log, dataDir: config.dataDir, identity, provisioning, recording: recordings, media, catchupIntervalMs: opts.recording?.catchupIntervalMs, linkShare,
         // The upload of a teaching point's recordings obeys the sync bandwidth settings of its link.

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Clock } from '../core/clock.js';
+import type { LessonClock } from '../core/lesson-clock.js';
 import type { Logger } from '../core/log.js';
 import type { Db } from '../core/store/database.js';
 import { broadcastRoom, classroomRoom, type Lesson } from '../core/contract/lesson.js';
@@ -11,6 +12,8 @@ import type { MediaServices } from './media-wiring.js';
 export interface RecordingOptions {
   db: Db;
   clock: Clock;
+  /** Records while it says running: a lesson the hub teacher never ended stops at the overrun cap. */
+  lessonClock: LessonClock;
   log: Logger;
   dataDir: string;
   media: MediaServices;
@@ -33,11 +36,6 @@ export interface RecordingServices {
   onJoined(listener: (lessonId: string, room: string) => void): void;
   tick(): Promise<void>;
   close(): Promise<void>;
-}
-
-function running(l: Lesson, now: number): boolean {
-  if (l.status === 'ended') return false;
-  return l.status === 'live' || (Date.parse(l.startsAt) <= now && now < Date.parse(l.endsAt));
 }
 
 /**
@@ -82,19 +80,20 @@ export function createRecordingServices(o: RecordingOptions): RecordingServices 
     if (busy || closed) return;
     busy = true;
     try {
-      const now = o.clock.now();
+      const now = o.lessonClock.now();
+      const running = (l: Lesson) => o.lessonClock.running(l, now);
       for (const l of o.media.lessons.list()) {
         if (o.role === 'teaching-point' && !l.teachingPoints.includes(o.selfBoxId)) continue;
         for (const room of roomsOf(l)) {
           const row = store.get(l.id, room);
-          if (running(l, now) && !enabled()) {
+          if (running(l) && !enabled()) {
             const rec = recorders.get(key(l.id, room));
             if (!rec) continue;
             recorders.delete(key(l.id, room));
             await rec.stop();
             store.setState(l.id, room, 'stopped', 'E_RECORDING_OFF: recording was turned off in the settings');
             log.info({ lesson: l.id, recRoom: room }, 'recording stopped: turned off in the settings');
-          } else if (running(l, now)) {
+          } else if (running(l)) {
             if (recorders.has(key(l.id, room)) || (row && row.state !== 'recording')) continue;
             const rec = new RoomRecorder({
               room: o.media.sfu.room(room), lessonId: l.id, dir: join(root, l.id, room.replace(/[^A-Za-z0-9_-]/g, '_')),
