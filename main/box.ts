@@ -138,7 +138,7 @@ export async function startBox(opts: StartOptions): Promise<Box> {
     const linkShare = new LinkShare();
     closers.push(() => linkShare.close());
     if (provisioning && provisioning.role !== 'seed') {
-      const media = createMediaServices({ db, clock, log, identity, provisioning, registry: metrics.registry, ...opts.media });
+      const media = createMediaServices({ db, clock, lessonClock, hubPeer, log, identity, provisioning, registry: metrics.registry, ...opts.media });
       ctx.media = media;
       closers.push(() => media.close());
       if (provisioning.role === 'teaching-point') closers.push(followHubPresets(media.control, hardware.ptz, identity.boxId, log.child({ room: 'hardware', part: 'hub-presets' })));

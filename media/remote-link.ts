@@ -1,5 +1,6 @@
 import type { RTCPeerConnection } from 'werift';
 import type { Logger } from '../core/log.js';
+import type { PeerClient } from '../core/peer-client.js';
 import { EgressPeer } from './egress.js';
 import type { IngestPeer } from './ingest.js';
 import { PullMeter } from './ladder-meter.js';
@@ -16,10 +17,10 @@ export interface RemoteLinkOptions {
   direction: LinkDirection;
   /** The local room: filled by a pull, read by a push. */
   localRoom: string;
-  /** Full WHEP (pull) or WHIP (push) URL on the other box. */
-  url: string;
-  /** A fresh bearer token per request (box tokens are single use). */
-  token: () => Promise<string>;
+  /** The other box: every request goes through it (a fresh single-use token each, size-capped answers). */
+  peer: PeerClient;
+  /** The WHEP (pull) or WHIP (push) path on the other box, e.g. /whep/<room>. */
+  path: string;
   minBackoffMs?: number;
   maxBackoffMs?: number;
   /** With media flowing, this much silence means the link is broken (faster than ICE consent, 30 s). */
@@ -28,6 +29,19 @@ export interface RemoteLinkOptions {
   connectTimeoutMs?: number;
   /** Limit for the WHIP/WHEP POST (a dead WAN otherwise holds an attempt for long). */
   signalTimeoutMs?: number;
+}
+
+/** An SDP answer is a few kilobytes; anything near this is not one. */
+const ANSWER_MAX_BYTES = 256 * 1024;
+
+/**
+ * The session's Location as a path under the peer's base URL (it may be relative to the POST URL, RFC 9725);
+ * undefined when it points elsewhere: a box token is never sent to a place the peer client does not own.
+ */
+export function sessionPath(peer: PeerClient, postPath: string, location: string): string | undefined {
+  const base = peer.url('').href;
+  const abs = new URL(location, peer.url(postPath)).href;
+  return abs.startsWith(base) ? abs.slice(base.length) : undefined;
 }
 
 /**
@@ -39,6 +53,7 @@ export class RemoteLink {
   private stopped = false;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
+  private readonly url: string;
   state: LinkState = 'connecting';
   connects = 0;
   lastError: string | null = null;
@@ -48,6 +63,7 @@ export class RemoteLink {
   readonly lossAlarm: LossAlarm | undefined;
 
   constructor(private readonly o: RemoteLinkOptions) {
+    this.url = o.peer.url(o.path).toString();
     if (o.direction === 'pull') {
       this.meter = new PullMeter();
       this.lossAlarm = new LossAlarm();
@@ -77,11 +93,11 @@ export class RemoteLink {
         this.state = 'connected';
         this.meter?.connected();
         this.lastError = null;
-        this.o.log.info({ url: this.o.url, direction: this.o.direction }, 'media link up');
+        this.o.log.info({ url: this.url, direction: this.o.direction }, 'media link up');
         await attempt.untilBroken((w) => (this.wake = w));
       } catch (e) {
         this.lastError = (e as Error).message;
-        this.o.log.warn({ url: this.o.url, direction: this.o.direction, err: this.lastError }, 'media link failed');
+        this.o.log.warn({ url: this.url, direction: this.o.direction, err: this.lastError }, 'media link failed');
       }
       await attempt.close();
       this.wake = undefined;
@@ -122,16 +138,18 @@ class Attempt {
     }
     await pc.setLocalDescription(await pc.createOffer());
     await gatheringComplete(pc);
-    const res = await fetch(this.o.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/sdp', authorization: `Bearer ${await this.o.token()}` },
-      body: pc.localDescription?.sdp ?? '',
-      signal: AbortSignal.timeout(this.o.signalTimeoutMs ?? 10_000),
+    const { peer, path } = this.o;
+    const res = await peer.request(path, {
+      method: 'POST', body: pc.localDescription?.sdp ?? '', contentType: 'application/sdp',
+      timeoutMs: this.o.signalTimeoutMs ?? 10_000, maxBytes: ANSWER_MAX_BYTES,
     });
-    const body = await res.text();
-    if (res.status !== 201) throw new Error(`${this.o.url} answered ${res.status}: ${body.slice(0, 200)}`);
+    const body = res.text();
+    if (res.status !== 201) throw new Error(`${peer.url(path).toString()} answered ${res.status}: ${body.slice(0, 200)}`);
     const loc = res.headers.get('location');
-    if (loc) this.location = new URL(loc, this.o.url).toString();
+    if (loc) {
+      this.location = sessionPath(peer, path, loc);
+      if (this.location === undefined) this.o.log.warn({ location: loc.slice(0, 200) }, 'media link: session Location outside the other box; it ends at its timeout');
+    }
     await pc.setRemoteDescription({ type: 'answer', sdp: body });
     if (this.ingest) sfu.setSource(this.o.localRoom, this.ingest);
     else {
@@ -178,8 +196,7 @@ class Attempt {
     else await this.pc?.close().catch(() => undefined);
     if (this.location) {
       // Best effort: frees the session on the other box now rather than after its timeout.
-      const token = await this.o.token().catch(() => undefined);
-      await fetch(this.location, { method: 'DELETE', headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+      await this.o.peer.request(this.location, { method: 'DELETE', timeoutMs: 2000, maxBytes: 64 * 1024 }).catch(() => undefined);
     }
   }
 }

@@ -9,8 +9,6 @@ import type { RembLimits } from './remb.js';
 import { Room, newTraffic, type Traffic } from './room.js';
 import { checkOffer } from './sdp.js';
 
-export const ROOM_PATTERN = /^[A-Za-z0-9_-]{1,64}(~[A-Za-z0-9_-]{1,80})?$/;
-
 export interface SfuOptions {
   log: Logger;
   ice: IceSettings;

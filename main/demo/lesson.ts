@@ -1,5 +1,5 @@
 import type { Logger } from '../../core/log.js';
-import type { Lesson } from '../../core/contract/lesson.js';
+import { broadcastRoom, type Lesson } from '../../core/contract/lesson.js';
 import { MediaTokens } from '../../media/media-tokens.js';
 import type { Box } from '../box.js';
 import { startDemoCamera, type DemoCamera } from './camera.js';
@@ -31,14 +31,14 @@ export async function startDemoLesson(hub: Box, tp: Box, log: Logger, waitMs = 2
   tpMedia.tokens.adopt(token, 'demo');
   let camera: DemoCamera | undefined;
   try {
-    camera = await startDemoCamera(hubMedia.sfu, lesson.id, log.child({ demo: 'camera' }));
+    camera = await startDemoCamera(hubMedia.sfu, broadcastRoom(lesson.id), log.child({ demo: 'camera' }));
   } catch (e) {
     log.warn({ err: (e as Error).message }, 'demo camera not started');
   }
   await tpMedia.agent.refreshTimetable();
   await tpMedia.agent.tick();
   const deadline = Date.now() + waitMs;
-  const flowing = () => (tpMedia.sfu.findRoom(lesson.id)?.publisher?.lastPacketAt ?? 0) > Date.now() - 1000;
+  const flowing = () => (tpMedia.sfu.findRoom(broadcastRoom(lesson.id))?.publisher?.lastPacketAt ?? 0) > Date.now() - 1000;
   while (Date.now() < deadline && !(camera ? flowing() : tpMedia.agent.status()[0]?.pull.state === 'connected')) {
     await new Promise((r) => setTimeout(r, 100));
   }

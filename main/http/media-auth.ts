@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BoxError } from '../../core/errors.js';
-import type { Lesson } from '../../core/contract/lesson.js';
+import { parseRoom, type Lesson } from '../../core/contract/lesson.js';
 import type { BoxContext } from './context.js';
 import { requirePeer } from './auth-hooks.js';
 import type { MediaServices } from '../wiring/media.js';
@@ -58,12 +58,12 @@ export interface RoomRef {
 
 /** Resolves `<lesson>` or `<lesson>~<teaching point box id>`; 404 for anything the box does not know. */
 export function resolveRoom(ctx: BoxContext, room: string): RoomRef {
-  const m = /^([A-Za-z0-9_-]{1,64})(?:~([A-Za-z0-9_-]{1,80}))?$/.exec(room);
-  const lesson = m ? mediaOf(ctx).lessons.get(m[1]!) : undefined;
-  if (!m || !lesson || (m[2] !== undefined && !lesson.teachingPoints.includes(m[2]))) {
+  const parsed = parseRoom(room);
+  const lesson = parsed ? mediaOf(ctx).lessons.get(parsed.lessonId) : undefined;
+  if (!parsed || !lesson || (parsed.classroomOf !== null && !lesson.teachingPoints.includes(parsed.classroomOf))) {
     throw new BoxError('E_NOT_FOUND', `No lesson room ${JSON.stringify(room.slice(0, 100))} on this box.`);
   }
-  return { lesson, classroomOf: m[2] };
+  return { lesson, classroomOf: parsed.classroomOf ?? undefined };
 }
 
 /** What another box may do: a teaching point pulls its lessons' broadcast and pushes its own classroom. */

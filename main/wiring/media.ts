@@ -3,13 +3,15 @@ import type { OffsetClock } from '../../core/clock.js';
 import type { Db } from '../../core/store/database.js';
 import type { Identity } from '../../core/identity.js';
 import type { ProvisionPayload } from '../../core/config.js';
+import type { LessonClock } from '../../core/lesson-clock.js';
+import type { PeerClient } from '../../core/peer-client.js';
 import { Sfu, defaultSfuOptions, type SfuOptions } from '../../media/sfu.js';
 import { defaultIce, type IceSettings } from '../../media/peer-config.js';
 import { LessonStore } from '../../media/lesson-store.js';
 import { MediaTokens } from '../../media/media-tokens.js';
 import { ControlHub } from '../../media/control-hub.js';
 import { nativeSrtp } from '../../media/rtp-send-path.js';
-import { LessonAgent, type LessonAgentOptions } from '../lesson-agent.js';
+import { LessonAgent, type LessonAgentTiming } from '../../media/lesson-agent.js';
 import { registerMediaMetrics } from '../metrics.js';
 import type { Registry } from 'prom-client';
 
@@ -26,12 +28,16 @@ export interface MediaServices {
 export interface MediaWiringOptions {
   db: Db;
   clock: OffsetClock;
+  /** The box's one answer to "is this lesson running" (the agent keeps links up by it). */
+  lessonClock: LessonClock;
+  /** On a teaching point: the client for every call to its hub. */
+  hubPeer: PeerClient | undefined;
   log: Logger;
   identity: Identity;
   provisioning: ProvisionPayload;
   ice?: IceSettings;
   sfu?: Partial<Omit<SfuOptions, 'log' | 'ice'>>;
-  agent?: Partial<Pick<LessonAgentOptions, 'leadMs' | 'timetableIntervalMs' | 'tickMs'>>;
+  agent?: Partial<LessonAgentTiming>;
   /** The box's Prometheus registry: media gauges are added to it. */
   registry?: Registry;
 }
@@ -47,9 +53,9 @@ export function createMediaServices(o: MediaWiringOptions): MediaServices {
   const control = new ControlHub({ db: o.db, clock: o.clock, log: log.child({ part: 'control' }), lessons });
   let agent: LessonAgent | undefined;
   if (o.provisioning.role === 'teaching-point') {
+    if (!o.hubPeer) throw new Error('a teaching point needs its hub client to follow lessons');
     agent = new LessonAgent({
-      sfu, lessons, control, clock: o.clock, identity: o.identity, log: log.child({ part: 'lesson-agent' }),
-      hubUrl: o.provisioning.hub.url, hubPublicKey: o.provisioning.hub.publicKey,
+      sfu, lessons, control, lessonClock: o.lessonClock, hub: o.hubPeer, selfBoxId: o.identity.boxId, log: log.child({ part: 'lesson-agent' }),
       leadMs: 2 * 60_000, timetableIntervalMs: 10_000, tickMs: 1000, ...o.agent,
     });
     agent.start();

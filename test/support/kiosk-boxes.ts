@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { generateKeyPair, type KeyPair } from '../../core/signing.js';
 import type { Lesson } from '../../core/contract/lesson.js';
+import type { StartOptions } from '../../main/box.js';
 import { pinSession, startTestBox, TEST_PIN, type TestBox } from './boxes.js';
 
 export interface KioskBoxes {
@@ -11,16 +12,16 @@ export interface KioskBoxes {
   close(): Promise<void>;
 }
 
-export async function startKioskBoxes(root: string, configExtra: Record<string, unknown> = {}, opts: { county?: KeyPair; publisherKeys?: string[]; recording?: Record<string, number> } = {}): Promise<KioskBoxes> {
+export async function startKioskBoxes(root: string, configExtra: Record<string, unknown> = {}, opts: { county?: KeyPair; publisherKeys?: string[]; recording?: Record<string, number>; /** Both boxes (the recording option above is the hub's alone). */ start?: Pick<StartOptions, 'clock' | 'lessonOverrunCapMs' | 'recording'> } = {}): Promise<KioskBoxes> {
   const county = opts.county ?? generateKeyPair();
   const publisherKeys = opts.publisherKeys ?? [];
   const media = { agent: { timetableIntervalMs: 1000, tickMs: 500 } };
-  const hub = await startTestBox({ county, dataDir: join(root, 'hub'), configExtra, draft: { role: 'hub', schoolId: 'hub-school', name: '中心校主讲教室', publisherKeys }, start: { media, ...(opts.recording ? { recording: opts.recording } : {}) } });
+  const hub = await startTestBox({ county, dataDir: join(root, 'hub'), configExtra, draft: { role: 'hub', schoolId: 'hub-school', name: '中心校主讲教室', publisherKeys }, start: { media, ...(opts.recording ? { recording: opts.recording } : {}), ...opts.start } });
   const { code } = hub.box.context.codes.create('村教学点', 1);
   const tp = await startTestBox({
     county, dataDir: join(root, 'tp'), configExtra,
     draft: { role: 'teaching-point', schoolId: 'tp-1', name: '村教学点', hub: { url: hub.box.url, publicKey: hub.box.identity.publicKey }, enrolmentCode: code, publisherKeys },
-    start: { hubCheckIntervalMs: 2000, media },
+    start: { hubCheckIntervalMs: 2000, media, ...opts.start },
   });
   await tp.box.context.hubLink!.tick();
   return { hub, tp, close: async () => { await tp.close(); await hub.close(); } };

@@ -5,7 +5,7 @@ import { parseOrThrow } from '../../../core/validation.js';
 import type { BoxContext } from '../context.js';
 import { requirePeer, requireSession } from '../auth-hooks.js';
 import { mediaOf, requireMediaCaller } from '../media-auth.js';
-import { pointLinks } from '../../lesson-links.js';
+import { pointLinks } from '../../../media/lesson-links.js';
 
 const idParam = z.strictObject({ id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a lesson id') });
 const tokenBody = z.strictObject({

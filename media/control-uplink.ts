@@ -1,24 +1,13 @@
-import { WebSocket as WsClient } from 'ws';
 import type { Logger } from '../core/log.js';
+import type { PeerClient, PeerSocket } from '../core/peer-client.js';
 import type { ControlEvent, ControlFrame } from '../core/contract/lesson.js';
-import type { ControlHub } from '../media/control-hub.js';
-
-/** The few calls made on a `ws` client socket. */
-interface Socket {
-  readyState: number;
-  send(data: string): void;
-  close(): void;
-  terminate(): void;
-  on(ev: 'open' | 'close', fn: () => void): void;
-  on(ev: 'message', fn: (data: Buffer) => void): void;
-  on(ev: 'error', fn: (e: Error) => void): void;
-}
+import type { ControlHub } from './control-hub.js';
 
 export interface ControlUplinkOptions {
-  hubUrl: string;
+  /** The hub: the WebSocket opens through it (fresh box token, handshake timeout, frame size cap). */
+  hub: PeerClient;
   lessonId: string;
   control: ControlHub;
-  token: () => Promise<string>;
   log: Logger;
 }
 
@@ -28,7 +17,7 @@ export interface ControlUplinkOptions {
  * came after the last event it holds. De-duplication on both ends makes resending safe.
  */
 export class ControlUplink {
-  private ws: Socket | undefined;
+  private ws: PeerSocket | undefined;
   private stopped = false;
   private since = 0;
   private backoff = 500;
@@ -46,15 +35,18 @@ export class ControlUplink {
 
   private async connect(): Promise<void> {
     if (this.stopped) return;
-    let token: string;
+    let ws: PeerSocket;
     try {
-      token = await this.o.token();
+      ws = await this.o.hub.webSocket(`/api/lessons/${encodeURIComponent(this.o.lessonId)}/control`, { handshakeTimeoutMs: 5000 });
     } catch {
       return this.retry();
     }
-    const url = new URL(`/api/lessons/${encodeURIComponent(this.o.lessonId)}/control`, this.o.hubUrl);
-    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-    const ws = new WsClient(url.toString(), { headers: { authorization: `Bearer ${token}` }, handshakeTimeout: 5000 }) as Socket;
+    // Stopped while the token was being signed: this socket must not outlive the lesson.
+    if (this.stopped) {
+      ws.on('error', () => undefined); // terminating a socket still connecting reports an error
+      ws.terminate();
+      return;
+    }
     this.ws = ws;
     this.sent.clear();
     ws.on('open', () => {

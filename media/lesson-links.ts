@@ -1,6 +1,6 @@
 import type { Lesson, PointLinkStatus } from '../core/contract/lesson.js';
 import { broadcastRoom, classroomRoom } from '../core/contract/lesson.js';
-import type { Sfu } from '../media/sfu.js';
+import type { Sfu } from './sfu.js';
 
 /**
  * The hub's view of each teaching point of a lesson: the ladder rung its pull of the broadcast is on

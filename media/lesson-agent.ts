@@ -1,28 +1,32 @@
 import type { Logger } from '../core/log.js';
-import type { Clock } from '../core/clock.js';
-import type { Identity } from '../core/identity.js';
-import { issueBoxToken } from '../core/box-token.js';
-import { broadcastRoom, classroomRoom, type Lesson } from '../core/contract/lesson.js';
-import type { Sfu } from '../media/sfu.js';
-import type { LessonStore } from '../media/lesson-store.js';
-import type { ControlHub } from '../media/control-hub.js';
-import { RemoteLink } from '../media/remote-link.js';
-import { boxIdOf } from '../core/identity.js';
+import type { LessonClock } from '../core/lesson-clock.js';
+import type { PeerClient } from '../core/peer-client.js';
+import { broadcastRoom, classroomRoom, type Lesson, type LessonLinkStatus } from '../core/contract/lesson.js';
+import type { Sfu } from './sfu.js';
+import type { LessonStore } from './lesson-store.js';
+import type { ControlHub } from './control-hub.js';
+import { RemoteLink } from './remote-link.js';
 import { ControlUplink } from './control-uplink.js';
 
-export interface LessonAgentOptions {
-  sfu: Sfu;
-  lessons: LessonStore;
-  control: ControlHub;
-  clock: Clock;
-  identity: Identity;
-  log: Logger;
-  hubUrl: string;
-  hubPublicKey: string;
+export type { LessonLinkStatus };
+
+export interface LessonAgentTiming {
   /** Connect this long before a lesson starts, so 加入课堂 shows the picture at once. */
   leadMs: number;
   timetableIntervalMs: number;
   tickMs: number;
+}
+
+export interface LessonAgentOptions extends LessonAgentTiming {
+  sfu: Sfu;
+  lessons: LessonStore;
+  control: ControlHub;
+  /** Decides whether a lesson's links stay up (the hub teacher's start and end, the overrun cap). */
+  lessonClock: LessonClock;
+  /** Every call to the hub: timetable, control channel, WHEP pull, WHIP push. */
+  hub: PeerClient;
+  selfBoxId: string;
+  log: Logger;
 }
 
 interface ActiveLesson {
@@ -31,13 +35,13 @@ interface ActiveLesson {
   control: ControlUplink;
 }
 
-import type { LessonLinkStatus } from '../core/contract/lesson.js';
-export type { LessonLinkStatus };
+/** A timetable is a few lessons of one teaching point: anything near this size is not one. */
+const TIMETABLE_MAX_BYTES = 1024 * 1024;
 
 /**
  * A teaching point's side of live lessons: keeps the hub's timetable (offline copy in SQLite), and
- * from shortly before each lesson to its end keeps three links up by itself — the hub's broadcast
- * pulled into the local room, the classroom camera pushed to the hub, and the control channel.
+ * while a lesson is due or running keeps three links up by itself — the hub's broadcast pulled into
+ * the local room, the classroom camera pushed to the hub, and the control channel.
  */
 export class LessonAgent {
   private readonly active = new Map<string, ActiveLesson>();
@@ -50,12 +54,6 @@ export class LessonAgent {
   timetableFetchedAt: number | null = null;
 
   constructor(private readonly o: LessonAgentOptions) {}
-
-  private get hubId(): string {
-    return boxIdOf(this.o.hubPublicKey);
-  }
-
-  token = (): Promise<string> => issueBoxToken(this.o.identity, { audience: this.hubId, ttlSeconds: 60, clock: this.o.clock });
 
   start(): void {
     const loop = () => {
@@ -78,34 +76,32 @@ export class LessonAgent {
     this.busy = true;
     try {
       if (Date.now() >= this.nextTimetableAt) await this.refreshTimetable();
-      const now = this.o.clock.now();
-      const due = new Set(this.o.lessons.list().filter((l) => this.isDue(l, now)).map((l) => l.id));
-      for (const id of due) if (!this.active.has(id)) this.begin(id);
+      const wanted = new Set(this.o.lessons.list().filter((l) => this.linksWanted(l)).map((l) => l.id));
+      for (const id of wanted) if (!this.active.has(id)) this.begin(id);
       for (const [id, a] of this.active) {
-        if (!due.has(id)) await this.end(id);
-        else if (!a.push && this.o.sfu.findRoom(classroomRoom(id, this.o.identity.boxId))?.publisher) a.push = this.startPush(id);
+        if (!wanted.has(id)) await this.end(id);
+        else if (!a.push && this.o.sfu.findRoom(classroomRoom(id, this.o.selfBoxId))?.publisher) a.push = this.startPush(id);
       }
     } finally {
       this.busy = false;
     }
   }
 
-  private isDue(l: Lesson, now: number): boolean {
-    return l.status !== 'ended' && l.teachingPoints.includes(this.o.identity.boxId)
-      && now >= Date.parse(l.startsAt) - this.o.leadMs && now < Date.parse(l.endsAt);
+  /** The lesson clock alone decides: a lesson the hub teacher started stays up past `endsAt` until ended. */
+  private linksWanted(l: Lesson): boolean {
+    if (!l.teachingPoints.includes(this.o.selfBoxId)) return false;
+    const phase = this.o.lessonClock.phase(l, this.o.leadMs);
+    return phase === 'due' || phase === 'running';
   }
 
   async refreshTimetable(): Promise<void> {
     this.nextTimetableAt = Date.now() + this.o.timetableIntervalMs;
     try {
-      const res = await fetch(new URL('/api/peer/timetable', this.o.hubUrl), {
-        headers: { authorization: `Bearer ${await this.token()}` }, signal: AbortSignal.timeout(5000),
-      });
-      if (!res.ok) throw new Error(`hub answered ${res.status}`);
+      const timetable = await this.o.hub.json('/api/peer/timetable', { timeoutMs: 5000, maxBytes: TIMETABLE_MAX_BYTES });
       if (this.stopped) return;
-      const n = this.o.lessons.replaceTimetable(await res.json());
+      const n = this.o.lessons.replaceTimetable(timetable);
       this.timetableError = null;
-      this.timetableFetchedAt = this.o.clock.now();
+      this.timetableFetchedAt = this.o.lessonClock.now();
       this.o.log.debug({ lessons: n }, 'timetable refreshed');
     } catch (e) {
       // Offline is normal at a teaching point: the copy in SQLite keeps working.
@@ -116,7 +112,7 @@ export class LessonAgent {
 
   private link(direction: 'pull' | 'push', localRoom: string, path: string): RemoteLink {
     const link = new RemoteLink({
-      sfu: this.o.sfu, log: this.o.log, direction, localRoom, url: new URL(path, this.o.hubUrl).toString(), token: this.token,
+      sfu: this.o.sfu, log: this.o.log, direction, localRoom, peer: this.o.hub, path,
       // A link back after an outage should find the hub within seconds, not after a long backoff.
       maxBackoffMs: 3000, signalTimeoutMs: 6000,
     });
@@ -127,15 +123,13 @@ export class LessonAgent {
   private begin(id: string): void {
     this.o.log.info({ lessonId: id }, 'joining lesson links');
     const pull = this.link('pull', broadcastRoom(id), `/whep/${encodeURIComponent(broadcastRoom(id))}`);
-    const control = new ControlUplink({
-      hubUrl: this.o.hubUrl, lessonId: id, control: this.o.control, token: this.token, log: this.o.log,
-    });
+    const control = new ControlUplink({ hub: this.o.hub, lessonId: id, control: this.o.control, log: this.o.log });
     control.start();
     this.active.set(id, { pull, push: undefined, control });
   }
 
   private startPush(id: string): RemoteLink {
-    const room = classroomRoom(id, this.o.identity.boxId);
+    const room = classroomRoom(id, this.o.selfBoxId);
     return this.link('push', room, `/whip/${encodeURIComponent(room)}`);
   }
 
