@@ -50,12 +50,20 @@ export class LessonAgent {
   private stopped = false;
   private busy = false;
   private running: Promise<void> | undefined;
+  private unlisten: (() => void) | undefined;
   timetableError: string | null = null;
   timetableFetchedAt: number | null = null;
 
   constructor(private readonly o: LessonAgentOptions) {}
 
   start(): void {
+    // The hub teacher's start or end arrives on the control channel: act on it at once, not at the next
+    // round (which may be waiting on a timetable fetch over a thin link).
+    this.unlisten = this.o.control.listenAll((e) => {
+      if (e.type !== 'lesson') return;
+      // After the event's own handling (the uplink that delivered it may be among the links ended).
+      setImmediate(() => void this.reconcile().catch((err: unknown) => this.o.log.warn({ err: (err as Error).message }, 'lesson agent: acting on the lesson state failed')));
+    });
     const loop = () => {
       if (this.stopped) return;
       this.running = this.tick()
@@ -76,14 +84,20 @@ export class LessonAgent {
     this.busy = true;
     try {
       if (Date.now() >= this.nextTimetableAt) await this.refreshTimetable();
-      const wanted = new Set(this.o.lessons.list().filter((l) => this.linksWanted(l)).map((l) => l.id));
-      for (const id of wanted) if (!this.active.has(id)) this.begin(id);
-      for (const [id, a] of this.active) {
-        if (!wanted.has(id)) await this.end(id);
-        else if (!a.push && this.o.sfu.findRoom(classroomRoom(id, this.o.selfBoxId))?.publisher) a.push = this.startPush(id);
-      }
+      await this.reconcile();
     } finally {
       this.busy = false;
+    }
+  }
+
+  /** Starts and stops lesson links to match the lesson clock now (safe to run beside a round). */
+  private async reconcile(): Promise<void> {
+    if (this.stopped) return;
+    const wanted = new Set(this.o.lessons.list().filter((l) => this.linksWanted(l)).map((l) => l.id));
+    for (const id of wanted) if (!this.active.has(id)) this.begin(id);
+    for (const [id, a] of this.active) {
+      if (!wanted.has(id)) await this.end(id);
+      else if (!a.push && this.o.sfu.findRoom(classroomRoom(id, this.o.selfBoxId))?.publisher) a.push = this.startPush(id);
     }
   }
 
@@ -158,6 +172,7 @@ export class LessonAgent {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unlisten?.();
     clearTimeout(this.tickTimer);
     // A round in flight finishes before the links (and then the database) are closed under it.
     await this.running;
