@@ -34,10 +34,8 @@ export const boxConfigSchema = z.strictObject({
   }).default({ bodyBytes: 1024 * 1024 }),
 });
 export type BoxConfig = z.infer<typeof boxConfigSchema>;
-export type BoxConfigInput = z.input<typeof boxConfigSchema>;
 
-export const roles = ['hub', 'teaching-point', 'seed'] as const;
-export type Role = (typeof roles)[number];
+export type Role = 'hub' | 'teaching-point' | 'seed';
 
 const networkSchema = z.strictObject({
   listenHost: z.string().min(1).optional(),

@@ -31,7 +31,7 @@ export interface IdentityResult {
  * folder gets a new inode and birth time (cp, rsync and tar do not keep birth time); a disk image
  * cloned to another machine keeps those but normally changes the machine id or the board's UUID.
  */
-export function machineFingerprint(dataDir: string, sources: FingerprintSources = defaultSources): string {
+function machineFingerprint(dataDir: string, sources: FingerprintSources = defaultSources): string {
   const st = statSync(dataDir, { bigint: true });
   const parts = [
     `machine-id:${sources.machineId() ?? ''}`,
@@ -56,7 +56,7 @@ function readTrimmed(path: string): string | undefined {
   }
 }
 
-export const defaultSources: FingerprintSources = {
+const defaultSources: FingerprintSources = {
   machineId: () => readTrimmed('/etc/machine-id') ?? readTrimmed('/var/lib/dbus/machine-id'),
   productUuid: () => readTrimmed('/sys/class/dmi/id/product_uuid'),
 };

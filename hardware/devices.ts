@@ -4,10 +4,10 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runFile } from './ffmpeg.js';
 
-export interface FrameSize { width: number; height: number }
+interface FrameSize { width: number; height: number }
 
 /** A continuous/stepwise range, printed by ffmpeg as {minW-maxW, stepW}x{minH-maxH, stepH}. */
-export interface FrameSizeRange {
+interface FrameSizeRange {
   minWidth: number; maxWidth: number; stepWidth: number;
   minHeight: number; maxHeight: number; stepHeight: number;
 }
@@ -26,7 +26,7 @@ export interface V4l2Format {
   ranges: FrameSizeRange[];
 }
 
-export interface Camera {
+interface Camera {
   /** Kernel node name, e.g. "video0". */
   id: string;
   name: string;
@@ -35,7 +35,7 @@ export interface Camera {
   formats?: V4l2Format[];
 }
 
-export interface AudioDevice {
+interface AudioDevice {
   card: number;
   device: number;
   /** ALSA card id (stable across reboots, unlike the number), e.g. "Device", "PCH". */
@@ -194,7 +194,7 @@ async function findCameras(sysRoot: string): Promise<Camera[]> {
 }
 
 /** Formats of one camera via ffmpeg; [] when the device is busy, gone or not a capture device. */
-export async function listV4l2Formats(devicePath: string, ffmpegPath: string, timeoutMs = 10_000): Promise<V4l2Format[]> {
+async function listV4l2Formats(devicePath: string, ffmpegPath: string, timeoutMs = 10_000): Promise<V4l2Format[]> {
   // ffmpeg exits 1 after listing ("Immediate exit requested"), so the exit code says nothing here.
   const r = await runFile(ffmpegPath, ['-hide_banner', '-nostdin', '-f', 'v4l2', '-list_formats', 'all', '-i', devicePath], timeoutMs);
   return parseV4l2Formats(r.stderr);

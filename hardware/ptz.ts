@@ -14,14 +14,14 @@ export interface PtzCamera {
   close(): void;
 }
 
-export interface PtzTimeouts {
+interface PtzTimeouts {
   /** VISCA: wait for a reply before resending. */
   replyTimeoutMs?: number;
   /** ONVIF: whole-request timeout. */
   requestTimeoutMs?: number;
 }
 
-export function openPtzCamera(s: PtzCameraSettings, t: PtzTimeouts = {}): PtzCamera {
+function openPtzCamera(s: PtzCameraSettings, t: PtzTimeouts = {}): PtzCamera {
   if (s.protocol === 'visca-ip') {
     const c = new ViscaIpClient({ host: s.host, port: s.port, ...(t.replyTimeoutMs ? { replyTimeoutMs: t.replyTimeoutMs } : {}) });
     const dir = (v: number): -1 | 0 | 1 => (v > 0.05 ? 1 : v < -0.05 ? -1 : 0);

@@ -20,8 +20,6 @@ import { HardwareSettingsStore } from './settings-store.js';
 import { createPtzCameras, type PtzOutcome } from './ptz-cameras.js';
 import { TeachingPointEndpoints, type TeachingPointEndpoint } from './teaching-point-endpoints.js';
 
-export type { PtzOutcome } from './ptz-cameras.js';
-export type { TeachingPointEndpoint } from './teaching-point-endpoints.js';
 
 /** A plain object of functions (main adds its box-to-box calls beside them). */
 export interface HardwareServices {

@@ -20,7 +20,7 @@ interface Stored {
 }
 
 /** PTZ settings with passwords replaced by "***" (for showing). */
-export function maskPasswords(ptz: PtzSettings): PtzSettings {
+function maskPasswords(ptz: PtzSettings): PtzSettings {
   const out: PtzSettings = {};
   for (const role of cameraRoles) {
     const c = ptz[role];

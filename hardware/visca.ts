@@ -5,9 +5,9 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { BoxError } from '../core/errors.js';
 
-export const VISCA_PORT = 52381;
+const VISCA_PORT = 52381;
 
-export const PayloadType = {
+const PayloadType = {
   command: 0x0100,
   inquiry: 0x0110,
   reply: 0x0111,
@@ -39,7 +39,7 @@ export function decodePacket(buf: Buffer): ViscaPacket | undefined {
   return { type: buf.readUInt16BE(0), seq: buf.readUInt32BE(4), payload: buf.subarray(8) };
 }
 
-export type ViscaErrorReason = 'length' | 'syntax' | 'buffer-full' | 'canceled' | 'no-socket' | 'not-executable' | 'unknown';
+type ViscaErrorReason = 'length' | 'syntax' | 'buffer-full' | 'canceled' | 'no-socket' | 'not-executable' | 'unknown';
 
 const errorReasons: Record<number, ViscaErrorReason> = {
   0x01: 'length', 0x02: 'syntax', 0x03: 'buffer-full', 0x04: 'canceled', 0x05: 'no-socket', 0x41: 'not-executable',

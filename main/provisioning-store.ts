@@ -6,7 +6,7 @@ import { writeFileAtomic } from '../core/atomic-file.js';
 import { verifyBundle } from '../core/provisioning.js';
 import type { ProvisionPayload } from '../core/config.js';
 
-export function provisioningPath(dataDir: string): string {
+function provisioningPath(dataDir: string): string {
   return join(dataDir, 'provisioning.json');
 }
 

@@ -8,7 +8,7 @@ import { parseOrThrow } from '../core/validation.js';
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day "HH:MM"');
 const kbps = z.number().int().min(8).max(10_000_000).nullable();
 
-export const settingsPatchSchema = z.strictObject({
+const settingsPatchSchema = z.strictObject({
   ui: z.strictObject({
     language: z.enum(['zh-CN', 'en']),
     volume: z.number().int().min(0).max(100),

@@ -5,7 +5,7 @@ import type { Rung } from '../core/contract/lesson.js';
 // after each failed try so a link at the edge of a rung does not flap.
 
 /** Rungs best first; audio-only and offline carry no video. */
-export const RUNGS: readonly Rung[] = ['720p', '360p', '180p', 'audio-only', 'offline'];
+const RUNGS: readonly Rung[] = ['720p', '360p', '180p', 'audio-only', 'offline'];
 const rank = (r: Rung) => RUNGS.indexOf(r);
 
 export interface LadderSample {
@@ -46,7 +46,7 @@ export interface LadderOptions {
   headroom: number;
 }
 
-export const defaultLadderOptions: LadderOptions = {
+const defaultLadderOptions: LadderOptions = {
   offlineAfterMs: 3000, congestionLoss: 0.1, lossyLoss: 0.03, cleanLoss: 0.02, upHoldMs: 15_000, maxUpHoldMs: 120_000,
   settleMs: 2500, probeGraceMs: 8000, highRttMs: 1000, headroom: 0.9,
 };

@@ -9,7 +9,7 @@ import type { Lesson, LessonInput, LessonStatus } from '../core/contract/lesson.
 const iso = z.iso.datetime({ offset: true, error: 'an ISO 8601 time such as 2026-11-23T08:00:00Z' });
 const text = (max: number) => z.string().trim().min(1, 'a non-empty text').max(max);
 
-export const lessonInputSchema = z.strictObject({
+const lessonInputSchema = z.strictObject({
   subject: text(40),
   grade: text(20),
   title: text(200),
@@ -26,7 +26,7 @@ const lessonSchema = z.strictObject({
   teachingPoints: z.array(z.string()), startsAt: iso, endsAt: iso, courseware: z.array(z.string()),
   status: z.enum(['scheduled', 'live', 'ended']), updatedAt: iso,
 });
-export const timetableSchema = z.strictObject({ lessons: z.array(lessonSchema).max(2000) });
+const timetableSchema = z.strictObject({ lessons: z.array(lessonSchema).max(2000) });
 
 interface Row {
   id: string; subject: string; grade: string; title: string; hub_teacher: string; teaching_points: string;

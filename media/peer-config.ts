@@ -18,7 +18,7 @@ function isLoopback(host: string): boolean {
   return host.startsWith('127.') || host === '::1';
 }
 
-export function videoCodecs(only?: VideoCodec): RTCRtpCodecParameters[] {
+function videoCodecs(only?: VideoCodec): RTCRtpCodecParameters[] {
   // No transport-cc on any leg: werift's feedback for it is broken; REMB from the SFU steers publishers.
   const vp8 = useVP8();
   const h264 = useH264();

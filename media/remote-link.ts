@@ -8,7 +8,7 @@ import { LossAlarm, attachLossAlarm } from './loss-alarm.js';
 import { gatheringComplete } from './peer-config.js';
 import type { Sfu } from './sfu.js';
 
-export type LinkDirection = 'pull' | 'push';
+type LinkDirection = 'pull' | 'push';
 export type LinkState = 'connecting' | 'connected' | 'retrying' | 'stopped';
 
 export interface RemoteLinkOptions {

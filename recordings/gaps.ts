@@ -4,7 +4,7 @@ import type { RecordingGap } from '../core/contract/recording.js';
 export interface Span { from: number; to: number }
 
 /** Shorter holes are segment-boundary rounding, not lost media. */
-export const MIN_GAP_MS = 1500;
+const MIN_GAP_MS = 1500;
 
 function merge(spans: Span[]): Span[] {
   const out: Span[] = [];

@@ -9,7 +9,7 @@ import type { RecordingRow, SegmentRow } from '../media/recorder-store.js';
 import { describeFile, type FilePeer, type ListedFile } from '../sync/recording-fetch.js';
 
 /** A listed recording's `meta` (ListedFile.meta), checked when read: it comes from another box. */
-export const recordingMetaSchema = z.strictObject({
+const recordingMetaSchema = z.strictObject({
   lessonId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), room: z.string().min(1).max(200), title: z.string().max(500),
   subject: z.string().max(200).nullable(), grade: z.string().max(200).nullable(),
   // The span of the recorded media on the hub-following clock.

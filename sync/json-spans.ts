@@ -25,7 +25,7 @@ function endOfString(buf: Uint8Array, i: number): number {
 }
 
 /** Index just after the JSON value starting at `i` (which must not be whitespace). */
-export function endOfValue(buf: Uint8Array, i: number): number {
+function endOfValue(buf: Uint8Array, i: number): number {
   const first = buf[i];
   if (first === undefined) throw new JsonSpanError('the document ends where a value was expected');
   if (first === QUOTE) return endOfString(buf, i);

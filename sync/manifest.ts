@@ -13,7 +13,7 @@ export { itemKinds, type ItemKind } from '../core/contract/library.js';
 
 const isoTime = z.iso.datetime({ offset: true, error: 'an ISO 8601 time such as 2026-11-23T08:00:00Z' });
 /** File names travel in torrents and web-seed URLs: no '#', '%', path separators or leading dot (notes/webtorrent.md). */
-export const safeFileName = z.string().min(1).max(200)
+const safeFileName = z.string().min(1).max(200)
   .regex(/^[^#%/\\?*:|"<>\x00-\x1f.][^#%/\\?*:|"<>\x00-\x1f]*$/, 'a plain file name without # % / \\ ? * : | " < > or a leading dot');
 
 export const catalogItemSchema = z.strictObject({
@@ -39,11 +39,11 @@ export type CatalogItem = z.infer<typeof catalogItemSchema>;
 const _sameShape: [(i: CatalogItem) => CatalogItemView, (i: CatalogItemView) => CatalogItem] = [(i) => i, (i) => i];
 void _sameShape;
 
-export const MAX_ITEMS = 1_000_000;
+const MAX_ITEMS = 1_000_000;
 /** A manifest bigger than this is refused before it is read: memory stays bounded whatever a source sends. */
 export const MAX_MANIFEST_BYTES = 512 * 1024 * 1024;
 
-export const manifestPayloadSchema = z.strictObject({
+const manifestPayloadSchema = z.strictObject({
   format: z.literal('tpbox-catalog/1', { error: '"tpbox-catalog/1"' }),
   publisher: z.string().trim().min(1).max(100),
   version: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { join, relative, resolve, extname, basename } from 'node:path';
 import { z } from 'zod';
@@ -17,7 +17,7 @@ import { folderFiles, folderListing } from './item-files.js';
 const metaEntrySchema = catalogItemSchema.omit({ size: true, infohash: true, sha256: true, fileName: true, webSeeds: true, fileCount: true }).extend({
   file: z.string().min(1),
 });
-export const publishMetaSchema = z.strictObject({
+const publishMetaSchema = z.strictObject({
   publisher: z.string().trim().min(1).max(100),
   items: z.array(metaEntrySchema).min(1),
 });
@@ -160,6 +160,3 @@ export async function publishFolder(o: PublishOptions): Promise<{ manifest: Sign
   return { manifest, items };
 }
 
-export function listFolder(folder: string): string[] {
-  return readdirSync(folder, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => relative(folder, join(d.parentPath, d.name)));
-}

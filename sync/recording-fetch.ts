@@ -17,7 +17,7 @@ import { torrentActivity, type LinkActivity, type LinkShare, type LinkShareMembe
 
 const safeName = z.string().regex(/^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,199}$/, 'a plain file name');
 
-export const listedFileSchema = z.strictObject({
+const listedFileSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9_.-]{1,200}$/, 'an id'),
   infohash: z.string().regex(/^[0-9a-f]{40}$/, 'a 40-character hex infohash'),
   sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a sha256'),
@@ -34,7 +34,7 @@ export const listedFileSchema = z.strictObject({
 });
 export type ListedFile = z.infer<typeof listedFileSchema>;
 
-export const fileListSchema = z.strictObject({
+const fileListSchema = z.strictObject({
   format: z.literal('tpbox-files/1'),
   boxId: z.string().min(1).max(100),
   issuedAt: z.iso.datetime(),

@@ -2,7 +2,6 @@
 import type { Language } from './settings.js';
 
 export type CameraRole = 'teacher' | 'class' | 'document';
-export type MicRole = 'room';
 export const cameraRoles: readonly CameraRole[] = ['teacher', 'class', 'document'];
 
 /**
@@ -55,7 +54,7 @@ function normalise(label: string): string {
 }
 
 /** Matches an assigned label to a device, tolerating the browser's USB-id suffix and case. */
-export function findByLabel<T extends MediaDeviceLike>(devices: T[], kind: string, label: string): T | undefined {
+function findByLabel<T extends MediaDeviceLike>(devices: T[], kind: string, label: string): T | undefined {
   const want = normalise(label);
   const same = devices.filter((d) => d.kind === kind);
   return same.find((d) => d.label === label) ?? same.find((d) => normalise(d.label) === want)
@@ -104,12 +103,6 @@ export function resolveMicrophone<T extends MediaDeviceLike>(assignment: DeviceA
 /** Classroom preset names: 讲台 teacher at the board, 学生 whole class, 板书 board close-up. */
 export type PresetName = 'lectern' | 'students' | 'board';
 export const presetNames: readonly PresetName[] = ['lectern', 'students', 'board'];
-export const presetLabels: Record<PresetName, Record<Language, string>> = {
-  lectern: { 'zh-CN': '讲台', en: 'Teacher at the board' },
-  students: { 'zh-CN': '学生', en: 'Whole class' },
-  board: { 'zh-CN': '板书', en: 'Board close-up' },
-};
-
 export type PtzProtocol = 'visca-ip' | 'onvif';
 
 export interface PtzCameraSettings {
@@ -138,7 +131,7 @@ export type MessageKey =
   | 'camera.fallback' | 'camera.none' | 'mic.fallback' | 'mic.none'
   | 'howl.reduced' | 'howl.muted' | 'howl.restored';
 
-export const hardwareMessages: Record<MessageKey, Record<Language, string>> = {
+const hardwareMessages: Record<MessageKey, Record<Language, string>> = {
   'camera.fallback': {
     'zh-CN': '设定的摄像头没有连接，已改用另一个摄像头。请检查摄像头的线。',
     en: 'The chosen camera is not connected; another camera is being used. Check the camera cable.',

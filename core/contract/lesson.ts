@@ -82,11 +82,6 @@ export function lessonPhase(l: Pick<Lesson, 'status' | 'startsAt' | 'endsAt'>, n
   return now >= start - (opts.leadMs ?? 0) ? 'due' : 'upcoming';
 }
 
-/** Running now (the recorder records it, sync yields the link to it, recordings wait for it). */
-export function lessonRunning(l: Pick<Lesson, 'status' | 'startsAt' | 'endsAt'>, now: number, opts?: LessonPhaseOptions): boolean {
-  return lessonPhase(l, now, opts) === 'running';
-}
-
 export type ControlType =
   | 'page' // courseware page change: { item, page }
   | 'stroke' // pen stroke: { page, points: [x, y][], color, width }

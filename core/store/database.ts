@@ -28,7 +28,7 @@ export function openDatabase(file: string, log: Logger): Db {
 }
 
 /** Applies numbered migrations in order, each in its own transaction with the version bump. */
-export function migrate(db: Db, log: Logger): void {
+function migrate(db: Db, log: Logger): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   for (const m of migrations) {
     if (m.version <= current) continue;

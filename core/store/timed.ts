@@ -1,4 +1,3 @@
-import type { Statement } from 'better-sqlite3';
 import type { Logger } from '../log.js';
 
 const SLOW_MS = 5;
@@ -14,4 +13,3 @@ export function timed<T>(log: Logger, name: string, fn: () => T): T {
   }
 }
 
-export type { Statement };

@@ -9,7 +9,7 @@ export interface DemoCamera {
 }
 
 /** ffmpeg arguments for a test pattern with a burnt-in wall clock and a tone, as VP8 + Opus RTP. */
-export function cameraArgs(ports: { video: number; audio: number }, o: { width: number; height: number; fps: number; kbps: number }): string[] {
+function cameraArgs(ports: { video: number; audio: number }, o: { width: number; height: number; fps: number; kbps: number }): string[] {
   const clock = "drawtext=text='%{localtime\\:%T}':fontsize=" + Math.round(o.height / 8)
     + ':fontcolor=white:box=1:boxcolor=black@0.6:x=(w-tw)/2:y=h-th-20';
   return [

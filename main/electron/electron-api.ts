@@ -12,7 +12,7 @@ export interface ElectronEvent {
   readonly url?: string;
 }
 
-export interface RenderProcessGoneDetails {
+interface RenderProcessGoneDetails {
   reason: string;
   exitCode: number;
 }
@@ -29,7 +29,7 @@ export interface WebContentsApi {
 }
 
 /** The Electron security checklist, spelled out so a test can read it back. */
-export interface WebPreferences {
+interface WebPreferences {
   preload: string;
   contextIsolation: true;
   sandbox: true;

@@ -11,7 +11,7 @@ import {
   type WebContentsApi,
 } from './electron-api.js';
 
-export type ShellLog = (msg: string, fields?: Record<string, unknown>) => void;
+type ShellLog = (msg: string, fields?: Record<string, unknown>) => void;
 
 export interface KioskShellOptions {
   /** The box's web UI, e.g. http://127.0.0.1:8420; its origin is the only one the window may use. */
@@ -46,7 +46,7 @@ export interface KioskShellHandle {
 const ALLOWED_PERMISSIONS = new Set(['media']);
 const ALLOWED_MEDIA_TYPES = new Set(['audio', 'video']);
 
-export function originOf(url: string | null | undefined): string | null {
+function originOf(url: string | null | undefined): string | null {
   if (!url) return null;
   try {
     return new URL(url).origin;
@@ -56,7 +56,7 @@ export function originOf(url: string | null | undefined): string | null {
 }
 
 /** The CSP added to every response of the box origin (on top of any the box sends itself). */
-export function boxContentSecurityPolicy(boxOrigin: string): string {
+function boxContentSecurityPolicy(boxOrigin: string): string {
   const u = new URL(boxOrigin);
   const ws = `${u.protocol === 'https:' ? 'wss:' : 'ws:'}//${u.host}`;
   return [

@@ -4,9 +4,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 
-export const CHROMIUM_CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
+const CHROMIUM_CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
 /** Where the image installs JSON.stringify(chromiumPolicy(origin)); Debian Chromium reads this folder. */
-export const CHROMIUM_POLICY_PATH = '/etc/chromium/policies/managed/box.json';
 
 export type KioskLog = (msg: string, fields?: Record<string, unknown>) => void;
 
@@ -128,7 +127,7 @@ export function findChromium(candidates: string[] = CHROMIUM_CANDIDATES, exists 
   };
 }
 
-export class ChromiumNotFoundError extends Error {
+class ChromiumNotFoundError extends Error {
   readonly code = 'E_CHROMIUM_NOT_FOUND';
   readonly tried: string[];
   constructor(message: string, tried: string[]) {

@@ -44,7 +44,7 @@ function normalise(code: string): string {
   return code.trim().toUpperCase();
 }
 
-export function randomCode(): string {
+function randomCode(): string {
   const pick = () => Array.from({ length: 4 }, () => ALPHABET[randomInt(ALPHABET.length)]).join('');
   return `${pick()}-${pick()}`;
 }

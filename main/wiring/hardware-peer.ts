@@ -18,7 +18,7 @@ const ANNOUNCE_TIMEOUT_MS = 5000;
 /** A VISCA preset recall waits for the camera to finish moving. */
 const PRESET_TIMEOUT_MS = 20_000;
 
-export interface HardwarePeerCalls {
+interface HardwarePeerCalls {
   /** Teaching point: tells the hub where to reach this box for PTZ calls. */
   announceToHub(): Promise<void>;
   /** Hub: asks a teaching point to switch one of its cameras to a preset. */

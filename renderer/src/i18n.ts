@@ -1,5 +1,5 @@
 // Every word a teacher sees, in Simplified Chinese (default) and English. Plain words, no jargon.
-import { ref, computed } from 'vue';
+import { ref } from 'vue';
 import type { Language } from '../../core/contract/settings.js';
 
 const zh = {
@@ -437,4 +437,3 @@ export function t(id: MessageId, vars: Record<string, string | number> = {}): st
   return text.replace(/\{(\w+)\}/g, (_m, k: string) => (vars[k] !== undefined ? String(vars[k]) : ''));
 }
 
-export const isChinese = computed(() => language.value === 'zh-CN');

@@ -9,12 +9,12 @@ export interface Route {
   id: string | null;
 }
 
-export const screenPaths: Record<Screen, string> = {
+const screenPaths: Record<Screen, string> = {
   home: '/', lesson: '/lesson', library: '/library', recordings: '/recordings', settings: '/settings', console: '/console',
 };
 
 // The opened item rides in the query (?id=…), so the daemon needs only one fixed path per screen.
-export function parsePath(path: string, search: string): Route {
+function parsePath(path: string, search: string): Route {
   const screen = (Object.keys(screenPaths) as Screen[]).find((s) => screenPaths[s] === path.replace(/\/+$/, '') || screenPaths[s] === path) ?? 'home';
   return { screen, id: new URLSearchParams(search).get('id') };
 }

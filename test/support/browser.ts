@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ROOT } from './daemon.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
-export const SCREENSHOTS = join(ROOT, 'test-artifacts', 'screenshots');
+const SCREENSHOTS = join(ROOT, 'test-artifacts', 'screenshots');
 
 export const CHROMIUM_ARGS = [
   '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run',

@@ -2,7 +2,7 @@
 // line (DESIGN.md §3) and the URLs it prints. stop() interrupts it and waits; it removes its own data.
 import { spawnCli, waitFor, type Daemon } from './daemon.js';
 
-export interface DemoReady {
+interface DemoReady {
   ready: true;
   seed: string;
   hub: string;

@@ -34,7 +34,7 @@ class Emitter {
   }
 }
 
-export class FakeEvent {
+class FakeEvent {
   defaultPrevented = false;
   constructor(readonly url?: string) {}
   preventDefault(): void {
@@ -42,7 +42,7 @@ export class FakeEvent {
   }
 }
 
-export class FakeWebContents extends Emitter implements WebContentsApi {
+class FakeWebContents extends Emitter implements WebContentsApi {
   url = '';
   reloads = 0;
   windowOpenHandler: ((details: { url: string }) => WindowOpenResponse) | null = null;
@@ -106,7 +106,7 @@ type RequestHandler = Parameters<SessionApi['setPermissionRequestHandler']>[0];
 type CheckHandler = Parameters<SessionApi['setPermissionCheckHandler']>[0];
 type HeadersListener = Parameters<SessionApi['webRequest']['onHeadersReceived']>[0];
 
-export class FakeSession implements SessionApi {
+class FakeSession implements SessionApi {
   requestHandler: RequestHandler | null = null;
   checkHandler: CheckHandler | null = null;
   headersListener: HeadersListener | null = null;

@@ -1,10 +1,9 @@
 // Lessons and the timetable from this box (GET /api/lessons with the screen's media token).
-import { lessonPhase, type Lesson, type LessonLinkStatus, type Rung } from '../../../core/contract/lesson.js';
+import { lessonPhase, type Lesson, type LessonLinkStatus } from '../../../core/contract/lesson.js';
 import { load, type Loaded } from './http.js';
 import { dropRefusedToken, mediaToken } from './media.js';
 
 export type LinkStatus = LessonLinkStatus;
-export type { Rung };
 
 export interface LessonsReply {
   lessons: Lesson[];

@@ -1,12 +1,12 @@
 // Recordings kept on this box (core/contract/recording.ts): the list, one recording's control timeline,
 // and where each timeline event falls on the recording's media clock.
 import type { ControlEvent } from '../../../core/contract/lesson.js';
-import type { RecordingEntry, RecordingStatus } from '../../../core/contract/recording.js';
+import type { RecordingEntry } from '../../../core/contract/recording.js';
 import { getJson, load, type Loaded } from './http.js';
 import { lesson as fetchLesson } from './lessons.js';
 import { mediaToken } from './media.js';
 
-export type { RecordingEntry, RecordingStatus };
+export type { RecordingEntry };
 
 const auth = () => ({ token: mediaToken.value?.token ?? null });
 

@@ -16,7 +16,7 @@ const kindWords: Record<ViewKind, MessageId> = {
 };
 
 const zhGrades = ['学前', '一年级', '二年级', '三年级', '四年级', '五年级', '六年级', '七年级', '八年级', '九年级', '高一', '高二', '高三'];
-export function gradeName(g: number): string {
+function gradeName(g: number): string {
   return language.value === 'zh-CN' ? zhGrades[g] ?? `${g}` : g === 0 ? 'Pre-school' : `Grade ${g}`;
 }
 
