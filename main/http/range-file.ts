@@ -1,4 +1,4 @@
-import { createReadStream, statSync } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
@@ -11,14 +11,51 @@ const types: Record<string, string> = {
 };
 
 /**
- * Sends a file with HTTP Range (RFC 9110 single range): video seeks in any player, and BitTorrent
- * web-seed requests (BEP 19). Returns the number of body bytes it sends.
+ * Files from the library, the web seed and recordings are content, not the box's UI: a page or SVG among them
+ * runs (if at all) sandboxed in an opaque origin, so it cannot read the kiosk's storage (its media token) or
+ * call the box's API, and it may load only the box's own pictures, media, styles and fonts. Chromium's PDF
+ * viewer is a plugin, which a sandboxed document may not load: a PDF keeps the same limits without `sandbox`
+ * (it never runs script in the box's origin: PDF script runs inside the viewer).
  */
-export function sendFileWithRange(req: FastifyRequest, reply: FastifyReply, path: string, downloadName?: string): { reply: FastifyReply; bytes: number } {
-  const size = statSync(path).size;
+const CONTENT_LIMITS = [
+  "default-src 'none'", "script-src 'self' 'unsafe-inline'", "style-src 'self' 'unsafe-inline'", "img-src 'self' data: blob:",
+  "media-src 'self' blob:", "font-src 'self' data:", "connect-src 'none'", "form-action 'none'", "base-uri 'none'", "frame-ancestors 'self'",
+];
+export const FILE_CSP = ['sandbox allow-scripts', ...CONTENT_LIMITS].join('; ');
+export const PDF_CSP = [...CONTENT_LIMITS, "object-src 'self'"].join('; ');
+
+/** A file opened by the caller (descriptor and size); sendFileWithRange closes it. */
+export interface OpenedFile {
+  fd: number;
+  size: number;
+  /** The file's name, for its Content-Type. */
+  name: string;
+}
+
+/**
+ * Sends a file with HTTP Range (RFC 9110 single range): video seeks in any player, and BitTorrent
+ * web-seed requests (BEP 19). Returns the number of body bytes it sends. `file` is a path the box chose
+ * itself (a recording, a thumbnail) or a file opened without following links (library, web seed).
+ */
+export function sendFileWithRange(req: FastifyRequest, reply: FastifyReply, file: string | OpenedFile, downloadName?: string): { reply: FastifyReply; bytes: number } {
+  const fd = typeof file === 'string' ? openSync(file, 'r') : file.fd;
+  let size: number;
+  try {
+    size = typeof file === 'string' ? fstatSync(fd).size : file.size;
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+  const type = types[extname(typeof file === 'string' ? file : file.name).toLowerCase()] ?? 'application/octet-stream';
   reply.header('accept-ranges', 'bytes');
-  reply.header('content-type', types[extname(path).toLowerCase()] ?? 'application/octet-stream');
+  reply.header('content-type', type);
+  reply.header('x-content-type-options', 'nosniff');
+  reply.header('content-security-policy', type === 'application/pdf' ? PDF_CSP : FILE_CSP);
   if (downloadName) reply.header('content-disposition', `inline; filename*=UTF-8''${encodeURIComponent(downloadName)}`);
+  const done = (): { reply: FastifyReply; bytes: number } => {
+    closeSync(fd);
+    return { reply: reply.send(), bytes: 0 };
+  };
   const range = req.headers.range;
   let start = 0;
   let end = size - 1;
@@ -34,7 +71,7 @@ export function sendFileWithRange(req: FastifyRequest, reply: FastifyReply, path
       }
       if (start > end || start >= size) {
         reply.code(416).header('content-range', `bytes */${size}`);
-        return { reply: reply.send(), bytes: 0 };
+        return done();
       }
       partial = true;
     }
@@ -42,6 +79,6 @@ export function sendFileWithRange(req: FastifyRequest, reply: FastifyReply, path
   const length = size === 0 ? 0 : end - start + 1;
   reply.header('content-length', String(length));
   if (partial) reply.code(206).header('content-range', `bytes ${start}-${end}/${size}`);
-  if (req.method === 'HEAD' || length === 0) return { reply: reply.send(), bytes: 0 };
-  return { reply: reply.send(createReadStream(path, { start, end })), bytes: length };
+  if (req.method === 'HEAD' || length === 0) return done();
+  return { reply: reply.send(createReadStream('', { fd, start, end })), bytes: length };
 }
