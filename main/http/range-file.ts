@@ -8,21 +8,28 @@ const types: Record<string, string> = {
   '.gif': 'image/gif', '.svg': 'image/svg+xml', '.pptx': 'application/vnd.openxmlformats-officedocument.presentationml.presentation',
   '.ppt': 'application/vnd.ms-powerpoint', '.zip': 'application/zip', '.json': 'application/json', '.txt': 'text/plain; charset=utf-8',
   '.html': 'text/html; charset=utf-8', '.epub': 'application/epub+zip',
+  // With nosniff a browser runs a script or applies a style only under its own type: HTML5 courseware needs these.
+  '.htm': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
+  '.woff': 'font/woff', '.woff2': 'font/woff2', '.ttf': 'font/ttf', '.otf': 'font/otf',
 };
 
 /**
- * Files from the library, the web seed and recordings are content, not the box's UI: a page or SVG among them
- * runs (if at all) sandboxed in an opaque origin, so it cannot read the kiosk's storage (its media token) or
- * call the box's API, and it may load only the box's own pictures, media, styles and fonts. Chromium's PDF
- * viewer is a plugin, which a sandboxed document may not load: a PDF keeps the same limits without `sandbox`
- * (it never runs script in the box's origin: PDF script runs inside the viewer).
+ * Files from the library, the web seed and recordings are content, not the box's UI: they may load only the
+ * box's own pictures, media, styles and fonts, call nothing, and no script of theirs runs in the box's origin
+ * (where the kiosk keeps its media token). A page or SVG runs sandboxed in an opaque origin (its script, if
+ * any, cannot read the kiosk's storage or call the box's API: HTML5 courseware still works). Media, pictures,
+ * PDFs and text run no script at all; they keep the origin only because Chromium will not play a video opened
+ * on its own in an opaque one (checked: readyState stays 0). Chromium's PDF viewer works under either.
  */
 const CONTENT_LIMITS = [
-  "default-src 'none'", "script-src 'self' 'unsafe-inline'", "style-src 'self' 'unsafe-inline'", "img-src 'self' data: blob:",
-  "media-src 'self' blob:", "font-src 'self' data:", "connect-src 'none'", "form-action 'none'", "base-uri 'none'", "frame-ancestors 'self'",
+  "default-src 'none'", "style-src 'self' 'unsafe-inline'", "img-src 'self' data: blob:", "media-src 'self' blob:", "font-src 'self' data:",
+  "connect-src 'none'", "form-action 'none'", "base-uri 'none'", "frame-ancestors 'self'",
 ];
-export const FILE_CSP = ['sandbox allow-scripts', ...CONTENT_LIMITS].join('; ');
-export const PDF_CSP = [...CONTENT_LIMITS, "object-src 'self'"].join('; ');
+/** Pages, SVG and anything else that might hold script: an opaque origin. */
+export const DOCUMENT_CSP = ['sandbox allow-scripts', "script-src 'self' 'unsafe-inline'", ...CONTENT_LIMITS].join('; ');
+/** Types that cannot hold script: no script at all (default-src 'none', sandbox without allow-scripts). */
+export const PASSIVE_CSP = ['sandbox allow-same-origin', ...CONTENT_LIMITS].join('; ');
+const passive = (type: string) => /^(video|audio)\//.test(type) || (type.startsWith('image/') && type !== 'image/svg+xml') || type === 'application/pdf' || type.startsWith('text/plain');
 
 /** A file opened by the caller (descriptor and size); sendFileWithRange closes it. */
 export interface OpenedFile {
@@ -50,7 +57,7 @@ export function sendFileWithRange(req: FastifyRequest, reply: FastifyReply, file
   reply.header('accept-ranges', 'bytes');
   reply.header('content-type', type);
   reply.header('x-content-type-options', 'nosniff');
-  reply.header('content-security-policy', type === 'application/pdf' ? PDF_CSP : FILE_CSP);
+  reply.header('content-security-policy', passive(type) ? PASSIVE_CSP : DOCUMENT_CSP);
   if (downloadName) reply.header('content-disposition', `inline; filename*=UTF-8''${encodeURIComponent(downloadName)}`);
   const done = (): { reply: FastifyReply; bytes: number } => {
     closeSync(fd);
