@@ -125,7 +125,7 @@ export async function startBox(opts: StartOptions): Promise<Box> {
       config, provisioning, role, identity, identityNotice, clock, log, db, audit, state,
       settings: new SettingsService(db, new KvStore(db, clock, 'settings'), audit),
       pin: new PinGuard(db, clock, () => provisioning?.settingsPinHash, {
-        maxAttempts: sec.pinMaxAttempts, lockoutSeconds: sec.pinLockoutSeconds, sessionTtlSeconds: sec.sessionTtlSeconds,
+        maxAttempts: sec.pinMaxAttempts, lockoutSeconds: sec.pinLockoutSeconds, sessionTtlSeconds: sec.sessionTtlSeconds, globalMaxAttempts: sec.pinGlobalMaxAttempts,
       }),
       peers, codes: new EnrolmentCodes(db, clock), hubLink, metrics, startedAt: Date.now(), version: softwareVersion(),
     };

@@ -240,6 +240,19 @@ export const migrations: Migration[] = [
       ALTER TABLE sync_manifest_state ADD COLUMN manifest_file TEXT;
     `,
   },
+  {
+    version: 9,
+    name: 'core: PIN failures per source address (an IPv6 /64), plus one box-wide ceiling row (source *); pin_state is no longer used',
+    sql: `
+      CREATE TABLE pin_sources (
+        source TEXT PRIMARY KEY,
+        failures INTEGER NOT NULL,
+        locked_until INTEGER NOT NULL,
+        lockouts INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];
 
 /**

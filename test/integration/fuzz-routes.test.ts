@@ -529,7 +529,7 @@ describe('HTTP fuzz: malformed, oversized and wrongly-typed requests against eve
 
     // Sessions and media tokens are minted in-process: the HTTP routes for them are rate-limited and fuzzed.
     const sessions = (b: TestBox, n: number) => Array.from({ length: n }, () => {
-      const r = b.box.context.pin.tryPin(TEST_PIN);
+      const r = b.box.context.pin.tryPin(TEST_PIN, '127.0.0.1');
       if (!r.ok) throw new Error(`could not open a PIN session on ${b.config.dataDir}`);
       return r.token;
     });
