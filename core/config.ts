@@ -31,6 +31,11 @@ export const boxConfigSchema = z.strictObject({
     tokenTtlSeconds: z.number().int().min(5).max(3600).default(120),
     clockToleranceSeconds: z.number().int().min(0).max(86_400).default(300),
   }).default({ pinMaxAttempts: 5, pinLockoutSeconds: 300, pinGlobalMaxAttempts: 50, sessionTtlSeconds: 900, tokenTtlSeconds: 120, clockToleranceSeconds: 300 }),
+  /** The audit log keeps at least six months (Cybersecurity Law art. 21) and at most this many rows. */
+  audit: z.strictObject({
+    maxRows: z.number().int().min(1000).max(10_000_000).default(200_000),
+    maxAgeDays: z.number().int().min(180).max(3650).default(365),
+  }).default({ maxRows: 200_000, maxAgeDays: 365 }),
   limits: z.strictObject({
     bodyBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
   }).default({ bodyBytes: 1024 * 1024 }),

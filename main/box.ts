@@ -93,7 +93,7 @@ export async function startBox(opts: StartOptions): Promise<Box> {
   // Released in reverse order of acquisition: HTTP first, the database last.
   const closers: Array<() => void | Promise<void>> = [() => { db.close(); }];
   try {
-    const audit = new AuditStore(db, clock, log);
+    const audit = new AuditStore(db, clock, log, {}, { maxRows: config.audit.maxRows, maxAgeMs: config.audit.maxAgeDays * 86_400_000 });
     closers.push(() => audit.close()); // summary rows of coalesced refusals, before the database closes
     const state = new KvStore(db, clock, 'box_state');
     const identityNotice = recordIdentityEvent(db, audit, state, identity, event, log, baseClock.now());

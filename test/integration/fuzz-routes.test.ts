@@ -59,6 +59,7 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/api/settings', where: 'all', auth: 'session' },
   { method: 'PUT', path: '/api/settings', where: 'all', auth: 'session', body: 'json' },
   { method: 'GET', path: '/api/audit', where: 'all', auth: 'session' },
+  { method: 'GET', path: '/api/audit/export', where: 'all', auth: 'session' },
   { method: 'GET', path: '/api/peer/time', where: 'all', auth: 'peer' },
   // Hub: enrolment and lessons.
   { method: 'POST', path: '/api/enrol', where: 'hub', auth: 'none', body: 'json', rateLimited: true },
@@ -590,7 +591,7 @@ describe('HTTP fuzz: malformed, oversized and wrongly-typed requests against eve
         'GET /api/health': 200, 'GET /metrics': 200, 'GET /api/ui-preferences': 200, 'GET /api/doctor': prov ? 200 : 401,
         'GET /*': 200, 'GET /': 200, ...Object.fromEntries(APP_PATHS.map((p) => [`GET ${p}`, 200])),
         'POST /api/settings/session': prov ? 201 : 409, 'DELETE /api/settings/session': prov ? 204 : 401,
-        'GET /api/settings': prov ? 200 : 401, 'PUT /api/settings': prov ? 200 : 401, 'GET /api/audit': prov ? 200 : 401,
+        'GET /api/settings': prov ? 200 : 401, 'PUT /api/settings': prov ? 200 : 401, 'GET /api/audit': prov ? 200 : 401, 'GET /api/audit/export': prov ? 200 : 401,
         'GET /api/peer/time': t.peer ? 200 : 401,
         'POST /api/enrol': 201, 'POST /api/admin/enrolment-codes': 201, 'GET /api/admin/boxes': 200, 'POST /api/admin/boxes/:boxId/revoke': 200,
         'POST /api/lessons': 201, 'PUT /api/lessons/:id': 200, 'GET /api/peer/timetable': 200,
