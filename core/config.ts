@@ -25,10 +25,17 @@ export const boxConfigSchema = z.strictObject({
   security: z.strictObject({
     pinMaxAttempts: z.number().int().min(1).max(20).default(5),
     pinLockoutSeconds: z.number().int().min(1).max(86_400).default(300),
+    /** Wrong PINs from all LAN addresses together in an hour before the PIN is locked for every LAN address (loopback keeps its own count). */
+    pinGlobalMaxAttempts: z.number().int().min(1).max(10_000).default(50),
     sessionTtlSeconds: z.number().int().min(30).max(86_400).default(900),
     tokenTtlSeconds: z.number().int().min(5).max(3600).default(120),
     clockToleranceSeconds: z.number().int().min(0).max(86_400).default(300),
-  }).default({ pinMaxAttempts: 5, pinLockoutSeconds: 300, sessionTtlSeconds: 900, tokenTtlSeconds: 120, clockToleranceSeconds: 300 }),
+  }).default({ pinMaxAttempts: 5, pinLockoutSeconds: 300, pinGlobalMaxAttempts: 50, sessionTtlSeconds: 900, tokenTtlSeconds: 120, clockToleranceSeconds: 300 }),
+  /** The audit log keeps at least six months (Cybersecurity Law art. 21) and at most this many rows. */
+  audit: z.strictObject({
+    maxRows: z.number().int().min(1000).max(10_000_000).default(200_000),
+    maxAgeDays: z.number().int().min(180).max(3650).default(365),
+  }).default({ maxRows: 200_000, maxAgeDays: 365 }),
   limits: z.strictObject({
     bodyBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
   }).default({ bodyBytes: 1024 * 1024 }),

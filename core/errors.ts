@@ -37,6 +37,12 @@ export const ErrorCodes = {
   E_ITEM_CORRUPT: 422,
   E_DISK_FULL: 507,
   E_BUNDLE_ITEM: 422,
+  /** A link, device, FIFO or socket inside an item from outside: only plain files and folders are accepted. */
+  E_ITEM_NOT_PLAIN: 422,
+  /** A new settings PIN shorter than 6 digits (PINs already provisioned keep working). */
+  E_PIN_TOO_SHORT: 400,
+  /** A control character (NUL included) in a request's path or query. */
+  E_CONTROL_CHARACTERS: 400,
   E_PTZ_NOT_CONFIGURED: 409,
   E_PTZ_UNREACHABLE: 504,
   E_PTZ_REFUSED: 502,

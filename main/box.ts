@@ -93,7 +93,7 @@ export async function startBox(opts: StartOptions): Promise<Box> {
   // Released in reverse order of acquisition: HTTP first, the database last.
   const closers: Array<() => void | Promise<void>> = [() => { db.close(); }];
   try {
-    const audit = new AuditStore(db, clock, log);
+    const audit = new AuditStore(db, clock, log, {}, { maxRows: config.audit.maxRows, maxAgeMs: config.audit.maxAgeDays * 86_400_000 });
     closers.push(() => audit.close()); // summary rows of coalesced refusals, before the database closes
     const state = new KvStore(db, clock, 'box_state');
     const identityNotice = recordIdentityEvent(db, audit, state, identity, event, log, baseClock.now());
@@ -128,7 +128,7 @@ export async function startBox(opts: StartOptions): Promise<Box> {
       config, provisioning, role, identity, identityNotice, clock, lessonClock, log, db, audit, state,
       settings: new SettingsService(db, new KvStore(db, clock, 'settings'), audit),
       pin: new PinGuard(db, clock, () => provisioning?.settingsPinHash, {
-        maxAttempts: sec.pinMaxAttempts, lockoutSeconds: sec.pinLockoutSeconds, sessionTtlSeconds: sec.sessionTtlSeconds,
+        maxAttempts: sec.pinMaxAttempts, lockoutSeconds: sec.pinLockoutSeconds, sessionTtlSeconds: sec.sessionTtlSeconds, globalMaxAttempts: sec.pinGlobalMaxAttempts,
       }),
       peers, codes: new EnrolmentCodes(db, clock), hubLink, metrics, startedAt: Date.now(), version: softwareVersion(),
     };

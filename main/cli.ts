@@ -220,7 +220,7 @@ async function main(argv: string[]): Promise<number> {
     case 'export': {
       if (!v.to) throw new BoxError('E_VALIDATION', 'Usage: box export --to DIR');
       const { runExport } = await import('./sync-cli.js');
-      console.log(runExport(configFrom(v), v.to));
+      console.log(await runExport(configFrom(v), v.to));
       return 0;
     }
     case 'import': {

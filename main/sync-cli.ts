@@ -59,12 +59,13 @@ function offlineEngine(config: BoxConfig) {
   return { engine, db, audit: new AuditStore(db, systemClock, silentLogger()) };
 }
 
-export function runExport(config: BoxConfig, to: string): string {
+export async function runExport(config: BoxConfig, to: string): Promise<string> {
   const { engine, db, audit } = offlineEngine(config);
   try {
-    const r = exportBundle(engine, resolve(to));
+    const r = await exportBundle(engine, resolve(to));
     audit.append({ actor: 'cli', action: 'sync.export', target: resolve(to), outcome: 'ok', details: { ...r } });
-    return `已导出 Exported ${r.items} items (${r.bytes} bytes) and the signed catalogue to ${resolve(to)}.`;
+    const left = r.skipped.length ? ` 未导出 Left out (not plain files): ${r.skipped.join(', ')}.` : '';
+    return `已导出 Exported ${r.items} items (${r.bytes} bytes) and the signed catalogue to ${resolve(to)}.${left}`;
   } finally {
     db.close();
   }

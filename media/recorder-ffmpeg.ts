@@ -43,7 +43,9 @@ export async function udpBound(ports: number[]): Promise<boolean> {
 export function segmentArgs(o: { sdp: string; segmentSeconds: number; list: string; pattern: string }): string[] {
   return [
     '-hide_banner', '-loglevel', 'warning', '-nostdin',
-    '-protocol_whitelist', 'file,udp,rtp', '-reorder_queue_size', '500', '-i', o.sdp,
+    // ffmpeg binds a unicast SDP's RTP/RTCP ports on every interface unless told where: anyone on the LAN could
+    // then inject RTP into the recording. Loopback only (the recorder sends from this box).
+    '-protocol_whitelist', 'file,udp,rtp', '-localaddr', '127.0.0.1', '-reorder_queue_size', '500', '-i', o.sdp,
     '-map', '0', '-c', 'copy',
     '-f', 'segment', '-segment_time', String(o.segmentSeconds), '-segment_format', 'matroska', '-reset_timestamps', '1',
     '-segment_list', o.list, '-segment_list_type', 'csv', o.pattern,

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import WebTorrent, { type Torrent } from 'webtorrent';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
@@ -8,6 +8,7 @@ import { fsyncDir, writeFileAtomic } from '../core/atomic-file.js';
 import { CatalogStore } from './catalog-store.js';
 import { checkManifest, manifestEtag, MAX_MANIFEST_BYTES, type CatalogItem, type ManifestHeader } from './manifest.js';
 import { publishedItems, publishedPresent, syncItemFiles, verifyItemFiles } from './item-files.js';
+import { openPlainFile } from './plain-files.js';
 import { storeLayout, type StoreLayout } from './store-layout.js';
 import { torrentInfo, retargetTorrent, fullBitfield, countBits } from './torrent-files.js';
 import { bandwidthPlan, type BandwidthInputs, type BandwidthPlan } from './bandwidth.js';
@@ -125,6 +126,7 @@ export class SyncEngine {
   /** Last time any peer (not a web seed) sent this box data: web seeds wait while peers deliver. */
   private lastPeerProgressAt = 0;
   private readonly log: Logger;
+  private readonly listings = new Map<string, { raw: Buffer; files: readonly string[]; set: ReadonlySet<string> }>();
 
   constructor(private readonly o: SyncEngineOptions) {
     this.layout = storeLayout(o.storeDir);
@@ -315,7 +317,11 @@ export class SyncEngine {
     if (!res.accepted) return;
     for (const it of publishedItems(this.store, this.layout)) {
       // The torrent is served even when the file is held elsewhere (another seeder, a third-party client).
-      if (existsSync(this.layout.torrentFile(it.infohash))) this.store.saveTorrent(it.infohash, readFileSync(this.layout.torrentFile(it.infohash)));
+      // Kept only when it hashes to the signed infohash: the listing a file route serves from comes from it.
+      if (existsSync(this.layout.torrentFile(it.infohash))) {
+        const raw = readFileSync(this.layout.torrentFile(it.infohash));
+        if ((await torrentInfo(raw).catch(() => undefined))?.infoHash === it.infohash) this.store.saveTorrent(it.infohash, raw);
+      }
       if (this.store.local(it.infohash)?.state === 'complete') continue;
       if (!publishedPresent(this.layout, it) || !this.store.torrent(it.infohash)) continue;
       this.store.startLocal(it.infohash, it.size);
@@ -598,13 +604,18 @@ export class SyncEngine {
     const item = a.item;
     const release = () => { if (this.active.get(ih) === a) this.active.delete(ih); };
     try {
-      const ok = await verifyItemFiles(this.layout.partialDir(ih), item);
+      let refusal: BoxError | undefined;
+      const ok = await verifyItemFiles(this.layout.partialDir(ih), item).catch((e: unknown) => {
+        // A link, FIFO or device in the download: refused like a bad hash, and nothing of it is kept.
+        if (isBoxError(e) && e.code === 'E_ITEM_NOT_PLAIN') { refusal = e; return false; }
+        throw e;
+      });
       if (!ok) {
         release();
         rmSync(this.layout.partialDir(ih), { recursive: true, force: true });
         this.store.resetLocal(ih);
-        this.store.markError(ih, 'E_ITEM_CORRUPT', `${item.id}: the downloaded file does not match the catalogue's sha256; fetching it again.`);
-        this.log.error({ infohash: ih, itemId: item.id }, 'downloaded file failed its sha256 check');
+        this.store.markError(ih, refusal?.code ?? 'E_ITEM_CORRUPT', refusal ? `${item.id}: ${refusal.message}` : `${item.id}: the downloaded file does not match the catalogue's sha256; fetching it again.`);
+        this.log.error({ infohash: ih, itemId: item.id, code: refusal?.code ?? 'E_ITEM_CORRUPT' }, 'downloaded item refused');
         return;
       }
       syncItemFiles(this.layout.partialDir(ih), item);
@@ -639,6 +650,48 @@ export class SyncEngine {
     if (row?.state !== 'complete' || !item) return undefined;
     const path = join(this.layout.fileDir(ih), item.fileName);
     return existsSync(path) ? { path, item } : undefined;
+  }
+
+  /**
+   * The files of a held folder item as its torrent lists them ('/'-separated, inside the folder; code-unit
+   * order). The torrent's infohash is in the signed catalogue, so this is the verified listing: a file route
+   * serves nothing that is not in it. Undefined for a one-file item or one not held.
+   */
+  async heldListing(ih: string): Promise<readonly string[] | undefined> {
+    const held = this.heldFile(ih);
+    const raw = held?.item.fileCount ? this.torrentBytes(ih) : undefined;
+    if (!held || !raw) return undefined;
+    const cached = this.listings.get(ih);
+    if (cached?.raw.equals(raw)) return cached.files;
+    const t = await torrentInfo(raw);
+    if (t.infoHash !== ih) return undefined;
+    const prefix = `${t.name}/`;
+    const files = t.files.map((f) => f.path.split(sep).join('/')).filter((p) => p.startsWith(prefix)).map((p) => p.slice(prefix.length))
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    // A few recent folders: a textbook's pages are asked for one after another.
+    if (this.listings.size >= 16) this.listings.delete(this.listings.keys().next().value!);
+    this.listings.set(ih, { raw, files, set: new Set(files) });
+    return files;
+  }
+
+  /**
+   * Opens a held file for serving: the item's one file, or `rel` inside a folder item when its verified
+   * listing names it. No link is followed anywhere on the way (a store folder changed by hand, or filled
+   * before links were refused, serves nothing but its plain, listed files).
+   */
+  async openHeld(ih: string, rel?: string): Promise<{ fd: number; size: number; name: string; item: CatalogItem } | undefined> {
+    const held = this.heldFile(ih);
+    if (!held) return undefined;
+    const { item } = held;
+    let parts: string[] = [item.fileName];
+    if (item.fileCount) {
+      if (rel === undefined || !(await this.heldListing(ih)) || !this.listings.get(ih)?.set.has(rel)) return undefined;
+      parts = [item.fileName, ...rel.split('/')];
+    } else if (rel !== undefined) {
+      return undefined;
+    }
+    const opened = openPlainFile(this.layout.fileDir(ih), parts);
+    return opened && { ...opened, name: parts[parts.length - 1]!, item };
   }
 
   status(): SyncStatus {

@@ -2,13 +2,14 @@
 // one file: how each is verified, made durable, found and served. A folder item's `sha256` is the digest of
 // its listing (sha256, size and path of every file), so one signed value covers every file's contents.
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, lstatSync, openSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join, relative, resolve, sep } from 'node:path';
+import { join } from 'node:path';
 import type { CatalogItem } from './manifest.js';
 import type { CatalogStore } from './catalog-store.js';
 import type { StoreLayout } from './store-layout.js';
 import { sha256File } from './file-hash.js';
+import { openPlainFile, plainFiles, plainFileSize, safeParts } from './plain-files.js';
 
 export interface FolderListing {
   sha256: string;
@@ -16,12 +17,12 @@ export interface FolderListing {
   count: number;
 }
 
-/** Every file under `dir` as '/'-separated relative paths, sorted by code unit (the listing's order). */
+/**
+ * Every file under `dir` as '/'-separated relative paths, sorted by code unit (the listing's order).
+ * A link, device, FIFO or socket anywhere under it is refused (E_ITEM_NOT_PLAIN), never skipped.
+ */
 export function folderFiles(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((d) => d.isFile())
-    .map((d) => relative(dir, join(d.parentPath, d.name)).split(sep).join('/'))
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return plainFiles(dir);
 }
 
 async function fileSha256(path: string, size: number): Promise<string> {
@@ -38,7 +39,7 @@ export async function folderListing(dir: string, signal?: AbortSignal): Promise<
   for (const rel of folderFiles(dir)) {
     signal?.throwIfAborted();
     const path = join(dir, ...rel.split('/'));
-    const n = statSync(path).size;
+    const n = plainFileSize(path, rel);
     h.update(`${await fileSha256(path, n)} ${n} ${rel}\n`);
     size += n;
     count++;
@@ -51,15 +52,25 @@ export function itemPath(itemDir: string, item: CatalogItem): string {
   return join(itemDir, item.fileName);
 }
 
-/** True when what is under `itemDir` is exactly the item the signed catalogue describes. */
+/**
+ * True when what is under `itemDir` is exactly the item the signed catalogue describes. Throws
+ * E_ITEM_NOT_PLAIN when the item is, or holds, anything but plain files and folders.
+ */
 export async function verifyItemFiles(itemDir: string, item: CatalogItem): Promise<boolean> {
   const path = itemPath(itemDir, item);
-  if (!existsSync(path)) return false;
-  const st = statSync(path);
-  if (!item.fileCount) return st.isFile() && st.size === item.size && (await sha256File(path)) === item.sha256;
-  if (!st.isDirectory()) return false;
+  if (!lexists(path)) return false;
+  if (!item.fileCount) return plainFileSize(path, item.fileName) === item.size && (await sha256File(path)) === item.sha256;
   const l = await folderListing(path);
   return l.count === item.fileCount && l.size === item.size && l.sha256 === item.sha256;
+}
+
+function lexists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function fsyncPath(path: string): void {
@@ -83,8 +94,8 @@ export function syncItemFiles(itemDir: string, item: CatalogItem): void {
 /** What `box publish` left in the store folder is complete (it renames each item into place whole). */
 export function publishedPresent(layout: StoreLayout, item: CatalogItem): boolean {
   const path = itemPath(layout.fileDir(item.infohash), item);
-  if (!existsSync(path)) return false;
-  const st = statSync(path);
+  if (!lexists(path)) return false;
+  const st = lstatSync(path);
   return item.fileCount ? st.isDirectory() : st.isFile() && st.size === item.size;
 }
 
@@ -101,13 +112,13 @@ export function publishedItems(store: CatalogStore, layout: StoreLayout): Catalo
 }
 
 /**
- * The absolute path of file `rel` inside a held folder item, or undefined when `rel` leaves the folder
- * or names no file. `rel` is '/'-separated, relative to the folder.
+ * The absolute path of file `rel` inside a held folder item, or undefined when `rel` leaves the folder,
+ * passes through a link or names no plain file. `rel` is '/'-separated, relative to the folder.
  */
 export function fileInFolder(folder: string, rel: string): string | undefined {
-  if (!rel || rel.includes('\0')) return undefined;
-  const path = resolve(folder, ...rel.split('/'));
-  const inside = relative(folder, path);
-  if (!inside || inside.startsWith('..') || inside.startsWith(sep) || resolve(folder, inside) !== path) return undefined;
-  return existsSync(path) && statSync(path).isFile() ? path : undefined;
+  const parts = safeParts(rel);
+  const opened = parts && openPlainFile(folder, parts);
+  if (!opened) return undefined;
+  closeSync(opened.fd);
+  return join(folder, ...parts!);
 }

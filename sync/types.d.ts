@@ -120,6 +120,8 @@ declare module 'parse-torrent' {
   }
   export default function parseTorrent(input: Uint8Array | string): Promise<ParsedTorrent>;
   export function toTorrentFile(parsed: ParsedTorrent): Uint8Array;
+  /** The info dictionary as given (bencoded with sorted keys), plus the non-signed top-level fields. */
+  export function toTorrentFile(parsed: { info: Record<string, unknown>; announce?: string[]; urlList?: string[]; created?: Date; createdBy?: string }): Uint8Array;
 }
 
 declare module 'bittorrent-tracker/server' {

@@ -240,6 +240,32 @@ export const migrations: Migration[] = [
       ALTER TABLE sync_manifest_state ADD COLUMN manifest_file TEXT;
     `,
   },
+  {
+    version: 9,
+    name: 'core: PIN failures per source address (an IPv6 /64), plus one box-wide ceiling row (source *); pin_state is no longer used',
+    sql: `
+      CREATE TABLE pin_sources (
+        source TEXT PRIMARY KEY,
+        failures INTEGER NOT NULL,
+        locked_until INTEGER NOT NULL,
+        lockouts INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+    `,
+  },
+  {
+    version: 10,
+    name: 'core: audit log retention (the oldest rows may be dropped, never the newest 1000, never a row in the middle)',
+    // Still append-only for everything else: a DELETE passes only row by row from the oldest (SQLite deletes
+    // in rowid order, so "DELETE ... WHERE id < ?" does), and the newest 1000 rows are never dropped.
+    sql: `
+      DROP TRIGGER audit_log_no_delete;
+      CREATE TRIGGER audit_log_oldest_only BEFORE DELETE ON audit_log
+        WHEN OLD.id > (SELECT MIN(id) FROM audit_log) OR OLD.id > (SELECT MAX(id) FROM audit_log) - 1000
+        BEGIN SELECT RAISE(ABORT, 'audit log is append-only: retention drops only the oldest rows, never the newest 1000'); END;
+      CREATE INDEX audit_log_at ON audit_log(at);
+    `,
+  },
 ];
 
 /**

@@ -38,7 +38,8 @@ export function requireMediaCaller(ctx: BoxContext) {
     if (token?.startsWith('mt_')) {
       const info = mediaOf(ctx).tokens.check(token);
       if (!info) {
-        ctx.audit.append({ actor: 'anonymous', action: 'auth.refused', target: `${req.method} ${req.routeOptions.url ?? req.url}`, outcome: 'refused', details: { reason: 'media-token', ip: req.ip } });
+        // Coalesced per source like refused box tokens: a flood of bad media tokens costs one row a minute.
+        ctx.audit.appendCoalesced(`auth.refused\n${req.ip}\nmedia-token`, { actor: 'anonymous', action: 'auth.refused', target: `${req.method} ${req.routeOptions.url ?? req.url}`, outcome: 'refused', details: { reason: 'media-token', ip: req.ip } });
         throw new BoxError('E_UNAUTHORIZED', 'Media token refused: unknown, revoked or expired.', { reason: 'media-token' });
       }
       req.mediaCaller = { kind: 'local', tokenId: info.id };

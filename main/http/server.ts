@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import type { BoxContext } from './context.js';
 import { clientErrorHandler, notFound, sendError } from './errors.js';
+import { refuseControlCharacters } from './control-chars.js';
 import { healthRoutes } from './routes/health.js';
 import { settingsRoutes } from './routes/settings.js';
 import { enrolmentRoutes } from './routes/enrolment.js';
@@ -34,6 +35,7 @@ export async function buildServer(ctx: BoxContext): Promise<FastifyInstance> {
   await app.register(rateLimit, { global: false });
 
   app.setErrorHandler((err, _req, reply) => sendError(reply, err instanceof Error ? err : new Error(String(err)), log));
+  refuseControlCharacters(app);
   app.setNotFoundHandler(notFound);
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';

@@ -87,6 +87,24 @@ describe('kiosk settings behind the PIN', () => {
     expect(lines.some((l) => l.action === 'settings.lockout')).toBe(true);
   }, 60_000);
 
+  it('downloads the audit log as a spreadsheet file (CSV with BOM and Chinese headers) from settings', async () => {
+    const button = page.getByTestId('audit-export');
+    expect(await button.textContent()).toBe('导出审计日志（表格）');
+    // A big touch target on the whiteboard.
+    expect((await button.boundingBox())!.height).toBeGreaterThanOrEqual(72);
+    const download = page.waitForEvent('download');
+    await button.tap();
+    const d = await download;
+    expect(d.suggestedFilename()).toMatch(/^audit-.+\.csv$/);
+    const { readFileSync } = await import('node:fs');
+    const bytes = readFileSync((await d.path())!);
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const text = bytes.subarray(3).toString('utf8');
+    expect(text.split('\r\n')[0]).toBe('编号,时间,操作者,操作,对象,结果,详情');
+    expect(text).toContain('settings.lockout');
+    await screenshot(page, 'kiosk-settings-audit-export');
+  }, 60_000);
+
   it('switches the box to English from settings, and a fresh screen opens in English', async () => {
     await page.getByTestId('language-en').tap();
     await expect.poll(() => page.getByTestId('nav-home').textContent()).toBe('Home');

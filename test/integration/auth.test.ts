@@ -1,4 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { request as httpRequest } from 'node:http';
 import { generateKeyPair, keyId } from '../../core/signing.js';
 import { issueBoxToken } from '../../core/box-token.js';
 import { ManualClock, systemClock } from '../../core/clock.js';
@@ -155,5 +156,32 @@ describe('box-to-box authentication and the settings PIN', () => {
     const audit = pair.tp.box.context.audit.list(100);
     expect(audit.some((e) => e.action === 'settings.lockout')).toBe(true);
     expect(audit.filter((e) => e.action === 'settings.unlock' && e.outcome === 'refused').length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('locks only the address that guessed: another LAN address and the whiteboard (loopback) still open settings', async () => {
+    const url = new URL(pair.tp.box.url);
+    // Linux routes all of 127/8 to lo: 127.0.0.2 and 127.0.0.3 stand in for two LAN devices.
+    const tryFrom = (localAddress: string, pin: string) => new Promise<{ status: number; body: { code?: string; token?: string; details?: { scope?: string } } }>((resolve, reject) => {
+      const req = httpRequest({ host: url.hostname, port: url.port, path: '/api/settings/session', method: 'POST', localAddress, headers: { 'content-type': 'application/json' } }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => { text += c.toString(); });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as { code?: string } }));
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify({ pin }));
+    });
+    for (let i = 0; i < 4; i++) expect((await tryFrom('127.0.0.2', '000000')).body.code).toBe('E_PIN_WRONG');
+    const locked = await tryFrom('127.0.0.2', '000000');
+    expect(locked).toMatchObject({ status: 429, body: { code: 'E_PIN_LOCKED' } });
+    expect((await tryFrom('127.0.0.2', TEST_PIN)).status).toBe(429);
+    // Another device, and the whiteboard's own screen, are not locked out by it.
+    const other = await tryFrom('127.0.0.3', TEST_PIN);
+    expect(other.status).toBe(201);
+    const local = await tryFrom('127.0.0.1', TEST_PIN);
+    expect(local.status).toBe(201);
+    expect((await fetch(`${pair.tp.box.url}/api/settings`, { headers: { authorization: `Bearer ${local.body.token}` } })).status).toBe(200);
+    expect(locked.body.details?.scope).toBe('source');
+    const lockouts = pair.tp.box.context.audit.list(100, 'settings.lockout');
+    expect(lockouts[0]?.details).toMatchObject({ ip: '127.0.0.2', scope: 'source' });
   });
 });

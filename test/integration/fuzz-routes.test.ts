@@ -15,7 +15,7 @@ import { buildServer } from '../../main/http/server.js';
 import { rendererDist } from '../../main/http/routes/renderer.js';
 import { startHubAndTeachingPoint, startTestBox, tempDir, TEST_PIN, type TestBox } from '../support/boxes.js';
 import {
-  Rng, sendRaw, parseRouteTree, deepJson, junkSdp, plausibleOffer, trackerQuery, validAnnounce, INVALID_JSON, WRONG_TYPES, UNICODE,
+  Rng, sendRaw, parseRouteTree, deepJson, junkSdp, plausibleOffer, trackerQuery, validAnnounce, INVALID_JSON, WRONG_TYPES, UNICODE, CONTROL_QUERIES, CONTROL_PARAMS,
   type RawRequest, type RawResponse,
 } from '../support/fuzz-cases.js';
 
@@ -59,6 +59,7 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/api/settings', where: 'all', auth: 'session' },
   { method: 'PUT', path: '/api/settings', where: 'all', auth: 'session', body: 'json' },
   { method: 'GET', path: '/api/audit', where: 'all', auth: 'session' },
+  { method: 'GET', path: '/api/audit/export', where: 'all', auth: 'session' },
   { method: 'GET', path: '/api/peer/time', where: 'all', auth: 'peer' },
   // Hub: enrolment and lessons.
   { method: 'POST', path: '/api/enrol', where: 'hub', auth: 'none', body: 'json', rateLimited: true },
@@ -366,6 +367,10 @@ const goodJson = (r: Route, t: Target) => JSON.stringify(goodBody(r, t) ?? {});
 /** Parse failures answer before auth; rate-limited routes may answer 429 first. */
 const bodyError = (r: Route, status: number, code: string): Draft['expect'] => (parsesBody(r.method) ? { status: [status, ...(r.rateLimited ? [429] : [])], code } : undefined);
 
+const BINARY_QUERY = new Set(['/announce', '/scrape', '/recordings/announce']);
+/** Refused before auth and the route's own code; a rate-limited route may answer 429 first. */
+const controlError = (r: Route): Draft['expect'] => ({ status: [400, ...(r.rateLimited ? [429] : [])], code: 'E_CONTROL_CHARACTERS' });
+
 const CATEGORIES: Category[] = [
   { name: 'invalid-json', build: (r) => ({ req: { headers: json, body: rng.pick(INVALID_JSON) }, expect: bodyError(r, 400, 'E_BAD_JSON') }) },
   { name: 'empty-json', build: (r) => ({ req: { headers: json, body: '' }, expect: bodyError(r, 400, 'E_BAD_JSON') }) },
@@ -394,6 +399,9 @@ const CATEGORIES: Category[] = [
   // Paths
   { name: 'path-long', build: (r, t) => ({ req: { path: r.path.includes(':') ? pathOf(r, t, 'a'.repeat(rng.int(201, 4000))) : `${pathOf(r, t)}/${'a'.repeat(rng.int(201, 4000))}` } }) },
   { name: 'path-nul', build: (r, t) => ({ req: { path: r.path.includes(':') ? pathOf(r, t, rng.pick(['%00', 'box-%000000000000000', '%00%00', 'a%00.torrent'])) : `${pathOf(r, t)}%00` } }) },
+  // A control character in the query or a path parameter: one hook refuses it for every route (trackers take binary ids).
+  { name: 'query-control', applies: (r) => !BINARY_QUERY.has(r.path), build: (r, t) => ({ req: { path: `${pathOf(r, t)}?${rng.pick(CONTROL_QUERIES)}` }, expect: controlError(r) }) },
+  { name: 'param-control', applies: (r) => r.path.includes(':') || r.path.endsWith('/*'), build: (r, t) => ({ req: { path: r.path.includes(':') ? pathOf(r, t, rng.pick(CONTROL_PARAMS)) : pathOf(r, t).replace(/\/index\.html$/, `/${rng.pick(CONTROL_PARAMS)}`) }, expect: controlError(r) }) },
   { name: 'path-bad-percent', build: (r, t) => ({ req: { path: r.path.includes(':') ? pathOf(r, t, rng.pick(['%zz', '%', '%E0%A4%A', 'box-%G0'])) : `${pathOf(r, t)}${rng.pick(['%zz', '%', '%E0%A4%A'])}` } }) },
   { name: 'path-traversal', build: (r, t) => ({ req: { path: r.path.includes(':') || r.path === '/*'
     ? pathOf(r, t, rng.pick(['..%2F..%2F..%2Fpackage.json', '..', '%2e%2e', '..%2f..%2fbox.sqlite', '....//....//etc/passwd', '%2e%2e%2f%2e%2e%2fidentity.json', '..%5c..%5cpackage.json']))
@@ -431,7 +439,7 @@ const PARSER = new Set(['invalid-json', 'empty-json', 'bom-json', 'whitespace-js
 const VALIDATOR = new Set(['text-plain', 'just-under-limit', 'deep-array', 'deep-object', 'huge-string', 'many-keys', 'wrong-type', 'wrong-type-root', 'unicode',
   'lone-surrogate-escape', 'proto-pollution', 'good-body-wrong-auth']);
 /** Paths, queries, headers and methods: all on a box's first routes, sampled after. */
-const PATHS = new Set(['path-long', 'path-nul', 'path-bad-percent', 'path-traversal', 'path-case-and-slash', 'query-repeated', 'query-junk', 'range-header', 'many-headers',
+const PATHS = new Set(['path-long', 'path-nul', 'query-control', 'param-control', 'path-bad-percent', 'path-traversal', 'path-case-and-slash', 'query-repeated', 'query-junk', 'range-header', 'many-headers',
   'wrong-method', 'wrong-method-with-body', 'unknown-method']);
 const inGroup = (g: Set<string>) => CATEGORIES.filter((c) => g.has(c.name));
 
@@ -468,7 +476,8 @@ async function authCases(r: Route, t: Target): Promise<Case[]> {
     out.push({
       category: `auth-${kind}`, route: r,
       req: { method: r.method, path, headers: { ...auth.headers, ...body.headers }, ...(body.body !== undefined ? { body: body.body } : {}) },
-      expect: { status: [401, ...(r.rateLimited ? [429] : [])], code: 'E_UNAUTHORIZED' },
+      // A query token holding a control character (`token=%00`) is refused before auth, like any such query.
+      expect: auth.query && /%(?:[01][0-9a-f]|7f)/i.test(auth.query) ? controlError(r)! : { status: [401, ...(r.rateLimited ? [429] : [])], code: 'E_UNAUTHORIZED' },
     });
   }
   return out;
@@ -490,7 +499,7 @@ const KNOWN_GAPS: Gap[] = [
   // A plain GET (no Upgrade) on the WebSocket control route, once auth and the lesson check pass: @fastify/websocket's bare 404.
   { name: '404 with an empty body from @fastify/websocket on a non-upgrade GET', test: (res, _b, c) => res.status === 404 && res.text === '' && c.route.websocket === true },
   // A failed WebSocket handshake: the ws library writes its own plain-text answer on the socket.
-  { name: 'WebSocket handshake refused by ws in plain text', test: (res, _b, c) => res.status === 400 && c.category === 'ws-upgrade-junk' && !/^application\/json/.test(String(res.headers['content-type'])) },
+  { name: 'WebSocket handshake refused by ws in plain text', test: (res, _b, c) => res.status === 400 && c.category.endsWith('ws-upgrade-junk') && !/^application\/json/.test(String(res.headers['content-type'])) },
   // Deeply nested JSON: the validation error echoes the input in details.problems[].value, which
   // JSON.stringify cannot serialise; fastify falls back to its own body.
   { name: '400 "Maximum call stack size exceeded" (validation error details echo deep input)', test: (res, b, c) => res.status === 400 && b?.message === 'Maximum call stack size exceeded' && /deep|random/.test(c.category) },
@@ -529,7 +538,7 @@ describe('HTTP fuzz: malformed, oversized and wrongly-typed requests against eve
 
     // Sessions and media tokens are minted in-process: the HTTP routes for them are rate-limited and fuzzed.
     const sessions = (b: TestBox, n: number) => Array.from({ length: n }, () => {
-      const r = b.box.context.pin.tryPin(TEST_PIN);
+      const r = b.box.context.pin.tryPin(TEST_PIN, '127.0.0.1');
       if (!r.ok) throw new Error(`could not open a PIN session on ${b.config.dataDir}`);
       return r.token;
     });
@@ -582,7 +591,7 @@ describe('HTTP fuzz: malformed, oversized and wrongly-typed requests against eve
         'GET /api/health': 200, 'GET /metrics': 200, 'GET /api/ui-preferences': 200, 'GET /api/doctor': prov ? 200 : 401,
         'GET /*': 200, 'GET /': 200, ...Object.fromEntries(APP_PATHS.map((p) => [`GET ${p}`, 200])),
         'POST /api/settings/session': prov ? 201 : 409, 'DELETE /api/settings/session': prov ? 204 : 401,
-        'GET /api/settings': prov ? 200 : 401, 'PUT /api/settings': prov ? 200 : 401, 'GET /api/audit': prov ? 200 : 401,
+        'GET /api/settings': prov ? 200 : 401, 'PUT /api/settings': prov ? 200 : 401, 'GET /api/audit': prov ? 200 : 401, 'GET /api/audit/export': prov ? 200 : 401,
         'GET /api/peer/time': t.peer ? 200 : 401,
         'POST /api/enrol': 201, 'POST /api/admin/enrolment-codes': 201, 'GET /api/admin/boxes': 200, 'POST /api/admin/boxes/:boxId/revoke': 200,
         'POST /api/lessons': 201, 'PUT /api/lessons/:id': 200, 'GET /api/peer/timetable': 200,
@@ -727,6 +736,29 @@ describe('HTTP fuzz: malformed, oversized and wrongly-typed requests against eve
       expect(res.status, `${t.name} still answers /api/health`).toBe(200);
       expect((JSON.parse(res.text) as { status: string }).status).toBe('ok');
     }
+  });
+
+  it('answers a control character in any query or path parameter with 400 E_CONTROL_CHARACTERS, on every route of every box', async () => {
+    const problems: string[] = [];
+    // The reported one first: a NUL in a library search term was a 500 with two stack traces.
+    const tp = targets.find((x) => x.role === 'teaching-point')!;
+    const nul = await sendRaw(tp.tb.box.port, { method: 'GET', path: `/api/library?q=${encodeURIComponent('分数\u0000')}` });
+    expect(nul.status).toBe(400);
+    expect(JSON.parse(nul.text)).toMatchObject({ code: 'E_CONTROL_CHARACTERS' });
+    for (const t of targets) {
+      for (const r of routesOf(t)) {
+        const paths = [
+          ...(BINARY_QUERY.has(r.path) ? [] : [`${pathOf(r, t)}?${rng.pick(CONTROL_QUERIES)}`]),
+          ...(r.path.includes(':') ? [pathOf(r, t, rng.pick(CONTROL_PARAMS))] : []),
+        ];
+        for (const path of paths) {
+          const res = await sendRaw(t.tb.box.port, { method: r.method, path, headers: (await authFor(r, t, 'valid')).headers });
+          const code = res.status === 400 ? (JSON.parse(res.text) as { code?: string }).code : undefined;
+          if (code !== 'E_CONTROL_CHARACTERS' && !(r.rateLimited && res.status === 429)) problems.push(`${t.name}: ${r.method} ${path} → ${res.status} ${res.text.slice(0, 120)}`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
   });
 
   it('refuses a box token issued a week in the future', async () => {

@@ -61,7 +61,7 @@ describe('provisioning a box with a county IT bundle', () => {
   }
 
   it('applies a valid bundle and the box starts in its role', async () => {
-    const bundle = makeBundle(county, { role: 'teaching-point', schoolId: 'tp-7', name: '石桥村教学点', pin: '2468', hub: { url: 'http://[::1]:8420', publicKey: generateKeyPair().publicKey } });
+    const bundle = makeBundle(county, { role: 'teaching-point', schoolId: 'tp-7', name: '石桥村教学点', pin: '246810', hub: { url: 'http://[::1]:8420', publicKey: generateKeyPair().publicKey } });
     const { payload, previous } = apply(JSON.stringify(bundle));
     expect(payload.role).toBe('teaching-point');
     expect(previous?.role).toBe('hub');

@@ -128,6 +128,13 @@ export const INVALID_JSON = [
 
 export const WRONG_TYPES: unknown[] = [null, [], 42, 'a string', true, false, [null], [{}], {}, -0, 1e308, { '': '' }, { a: { b: { c: [] } } }, [[[[[]]]]]];
 
+/** Query strings carrying a control character (C0, DEL, C1; raw-encoded or in UTF-8): every route answers 400 E_CONTROL_CHARACTERS. */
+export const CONTROL_QUERIES = [
+  'q=%00', 'q=%E6%95%B0%00%E5%AD%A6', 'limit=1%00', 'action=%1B%5B31m', 'q=%7F', 'x=%0D%0ASet-Cookie:%20a=b', 'q=%C2%85', 'token=%00mt_x', 'q=a%09b', '%00=1',
+];
+/** Path parameters carrying one: the same answer. */
+export const CONTROL_PARAMS = ['%00', 'a%00b', '%0A', '%1F', '%7F', '%C2%9F', 'item%0D%0Aid'];
+
 export const UNICODE = [
   '\u0000', '\u0007\u001b[31mred\u001b[0m', '\ud800', '\udfff\ud800', '\u202eevil\u202c', '💥🧨', '\u200b\u200d\ufeff', '１２３４', '١٢٣٤',
   'é\u0301', '\r\n\r\nHTTP/1.1 200 OK', '<script>alert(1)</script>', "'; DROP TABLE audit_log; --", '%00%zz', '\\u0000', '../../etc/passwd', '数学'.repeat(500),

@@ -1,11 +1,10 @@
 import { pipeline, Readable } from 'node:stream';
-import { createReadStream, fstatSync, openSync } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onSendHookHandler } from 'fastify';
 import { z } from 'zod';
 import { BoxError } from '../../../core/errors.js';
 import { parseOrThrow } from '../../../core/validation.js';
 import { retargetTorrent } from '../../../sync/torrent-files.js';
-import { fileInFolder } from '../../../sync/item-files.js';
 import { manifestEtag } from '../../../sync/manifest.js';
 import type { BoxContext } from '../context.js';
 import type { SyncServices } from '../../wiring/sync.js';
@@ -71,11 +70,14 @@ export async function catalogRoutes(app: FastifyInstance, ctx: BoxContext, sync:
     return done(null, t);
   };
 
+  // Opened through the sync engine: the item's own file, or a file its verified listing names; no link followed.
   const serveFile = async (req: FastifyRequest, reply: FastifyReply) => {
     const { infohash } = parseOrThrow(infohashParam, req.params, 'The file');
-    const held = sync.engine.heldFile(infohash);
-    if (!held) throw new BoxError('E_NOT_FOUND', `This box does not hold ${infohash} (yet).`);
-    return refusePaused(reply) ?? sendFileWithRange(req, reply, held.path, held.item.fileName).reply;
+    const file = await sync.engine.openHeld(infohash);
+    if (!file) throw new BoxError('E_NOT_FOUND', `This box does not hold ${infohash} (yet).`);
+    const paused = refusePaused(reply);
+    if (paused) { closeSync(file.fd); return paused; }
+    return sendFileWithRange(req, reply, file, file.item.fileName).reply;
   };
   app.get('/catalog/files/:infohash', { onSend: throttleBody }, serveFile);
   // Web seeds of a folder item ask for `<base>/<folder name>/<path>` (BEP 19, multi-file).
@@ -85,9 +87,11 @@ export async function catalogRoutes(app: FastifyInstance, ctx: BoxContext, sync:
     const held = sync.engine.heldFile(infohash);
     const rel = rest.replace(/^\/+/, '');
     const prefix = `${held?.item.fileName}/`;
-    const path = held?.item.fileCount && rel.startsWith(prefix) ? fileInFolder(held.path, rel.slice(prefix.length)) : undefined;
-    if (!path) throw new BoxError('E_NOT_FOUND', `This box does not hold ${infohash}/${rel}.`);
-    return refusePaused(reply) ?? sendFileWithRange(req, reply, path).reply;
+    const file = held?.item.fileCount && rel.startsWith(prefix) ? await sync.engine.openHeld(infohash, rel.slice(prefix.length)) : undefined;
+    if (!file) throw new BoxError('E_NOT_FOUND', `This box does not hold ${infohash}/${rel}.`);
+    const paused = refusePaused(reply);
+    if (paused) { closeSync(file.fd); return paused; }
+    return sendFileWithRange(req, reply, file).reply;
   });
 
   if (sync.tracker) {

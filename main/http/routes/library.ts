@@ -4,7 +4,6 @@ import { z } from 'zod';
 import { BoxError } from '../../../core/errors.js';
 import { parseOrThrow } from '../../../core/validation.js';
 import { itemKinds } from '../../../sync/manifest.js';
-import { fileInFolder, folderFiles } from '../../../sync/item-files.js';
 import type { BoxContext } from '../context.js';
 import type { SyncServices } from '../../wiring/sync.js';
 import { requireSession } from '../auth-hooks.js';
@@ -42,28 +41,31 @@ export async function libraryRoutes(app: FastifyInstance, ctx: BoxContext, sync:
     return { ...item, thumbnail: existsSync(sync.engine.layout.thumb(item.infohash)) ? `/api/library/items/${item.id}/thumbnail` : null, file: `/api/library/items/${item.id}/file` };
   });
 
+  // Files are opened through the sync engine: only the item's own file or its verified listing, no link followed.
   const serve = async (req: FastifyRequest, reply: FastifyReply) => {
-    const { item, file } = held(req);
+    const { item } = held(req);
+    const file = await sync.engine.openHeld(item.infohash);
+    if (!file) throw new BoxError('E_NOT_FOUND', `${item.id} is a folder: open its files one by one.`);
     sync.store.touch(item.infohash);
-    return sendFileWithRange(req, reply, file.path, item.fileName).reply;
+    return sendFileWithRange(req, reply, file, item.fileName).reply;
   };
   app.get('/api/library/items/:id/file', serve);
 
   // A folder item (a digital textbook of many files): its listing, and each file inside it with Range.
   app.get('/api/library/items/:id/files', async (req) => {
-    const { item, file } = held(req);
+    const { item } = held(req);
     if (!item.fileCount) throw new BoxError('E_NOT_FOUND', `${item.id} is a single file, not a folder.`);
     const { offset, limit } = parseOrThrow(z.object({ offset: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(5000).default(500) }), req.query, 'The listing');
-    const all = folderFiles(file.path);
+    const all = (await sync.engine.heldListing(item.infohash)) ?? [];
     return { total: all.length, files: all.slice(offset, offset + limit).map((p) => `/api/library/items/${item.id}/files/${p.split('/').map(encodeURIComponent).join('/')}`) };
   });
   app.get('/api/library/items/:id/files/*', async (req, reply) => {
     const { id, '*': rel } = req.params as { id: string; '*': string };
-    const { item, file } = heldById(parseOrThrow(idParam, { id }, 'The item').id);
-    const path = item.fileCount ? fileInFolder(file.path, rel) : undefined;
-    if (!path) throw new BoxError('E_NOT_FOUND', `${item.id} holds no file ${rel}.`);
+    const { item } = heldById(parseOrThrow(idParam, { id }, 'The item').id);
+    const file = item.fileCount ? await sync.engine.openHeld(item.infohash, rel) : undefined;
+    if (!file) throw new BoxError('E_NOT_FOUND', `${item.id} holds no file ${rel}.`);
     sync.store.touch(item.infohash);
-    return sendFileWithRange(req, reply, path).reply;
+    return sendFileWithRange(req, reply, file).reply;
   });
 
   app.get('/api/library/items/:id/thumbnail', async (req, reply) => {

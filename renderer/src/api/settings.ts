@@ -36,10 +36,14 @@ export function runDoctor(): Promise<DoctorReport> {
 }
 
 /** The audit log as a file the technician can carry away (JSON lines). */
-export async function exportLog(): Promise<Blob> {
-  const res = await request('/api/audit?limit=1000', { token: sessionToken.value });
-  const body = (await res.json()) as { entries: unknown[] };
-  return new Blob([body.entries.map((e) => JSON.stringify(e)).join('\n') + '\n'], { type: 'application/x-ndjson' });
+/** The box's whole audit log as a file: JSON lines, or CSV that Excel/WPS opens (UTF-8 with BOM, Chinese headers). */
+export async function exportAudit(format: 'jsonl' | 'csv'): Promise<Blob> {
+  const res = await request(`/api/audit/export?format=${format}`, { token: sessionToken.value, timeoutMs: 60_000 });
+  return res.blob();
+}
+
+export function exportLog(): Promise<Blob> {
+  return exportAudit('jsonl');
 }
 
 /** Teaching point: pair with the hub using the code shown on the hub's screen. */

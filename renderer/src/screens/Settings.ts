@@ -1,10 +1,10 @@
-// Settings behind the PIN: network, hub pairing, storage, self-check (box doctor), log export, language.
+// Settings behind the PIN: network, hub pairing, storage, self-check (box doctor), log and audit export, language.
 import { defineComponent, h, onMounted, ref, watch } from 'vue';
 import type { BoxSettings, Language } from '../../../core/contract/settings.js';
 import type { DoctorReport } from '../../../core/contract/doctor.js';
 import { box, checkHealth } from '../api/box.js';
 import { authoriseScreen, mediaToken, revokeScreen } from '../api/media.js';
-import { enrolWithHub, exportLog, getSettings, lock, runDoctor, saveSettings, sessionToken } from '../api/settings.js';
+import { enrolWithHub, exportAudit, getSettings, lock, runDoctor, saveSettings, sessionToken } from '../api/settings.js';
 import { PinPad } from '../components/PinPad.js';
 import { errorWords } from '../errors.js';
 import { language, setLanguage, t } from '../i18n.js';
@@ -58,12 +58,13 @@ export const Settings = defineComponent({
       doctorBusy.value = false;
     };
 
-    const doExport = async () => {
+    // The session rides in a header, so the file is fetched and handed to the browser as a download.
+    const doExport = async (format: 'jsonl' | 'csv') => {
       try {
-        const blob = await exportLog();
+        const blob = await exportAudit(format);
         const a = document.createElement('a');
         a.href = URL.createObjectURL(blob);
-        a.download = `box-log-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.jsonl`;
+        a.download = `${format === 'csv' ? 'audit' : 'box-log'}-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.${format}`;
         a.click();
         setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
       } catch (e) {
@@ -138,7 +139,10 @@ export const Settings = defineComponent({
             doctor.value ? h('ul', { class: 'checks', 'data-testid': 'doctor-results' }, doctor.value.checks.map((c) =>
               h('li', { class: `verdict-${c.verdict}` }, [h('strong', `${t(`verdict.${c.verdict}`)} · ${c.title}`), h('span', c.detail)]))) : null,
           ]),
-          section(t('settings.logExport'), [h('p', t('settings.logExportHint')), button(t('settings.logExport'), () => void doExport(), { testid: 'log-export' })]),
+          section(t('settings.logExport'), [
+            h('p', t('settings.logExportHint')), button(t('settings.logExport'), () => void doExport('jsonl'), { testid: 'log-export' }),
+            h('p', t('settings.auditExportHint')), button(t('settings.auditExport'), () => void doExport('csv'), { kind: 'primary', testid: 'audit-export' }),
+          ]),
         ]),
       ]);
     };
