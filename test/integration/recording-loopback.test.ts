@@ -2,7 +2,7 @@
 // inject packets into a lesson recording. Checked with `ss` while the hub really records a lesson.
 import { describe, it, expect, afterAll } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { startDemoCamera, type DemoCamera } from '../../main/demo-camera.js';
+import { startDemoCamera, type DemoCamera } from '../../main/demo/camera.js';
 import { silentLogger } from '../../core/log.js';
 import { tempDir } from '../support/boxes.js';
 import { waitFor } from '../support/daemon.js';
