@@ -1,14 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BoxError } from '../../core/errors.js';
 import { TokenRefused, verifyBoxToken } from '../../core/box-token.js';
+import { bearer } from '../../core/bearer.js';
 import type { BoxContext } from './context.js';
-
-function bearer(req: FastifyRequest): string | undefined {
-  const h = req.headers.authorization;
-  if (typeof h !== 'string') return undefined;
-  const m = /^Bearer\s+(\S+)$/i.exec(h);
-  return m?.[1];
-}
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -19,7 +13,7 @@ declare module 'fastify' {
 /** preHandler for settings and admin routes: a live PIN session is required. */
 export function requireSession(ctx: BoxContext) {
   return async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {
-    const actor = ctx.pin.checkSession(bearer(req));
+    const actor = ctx.pin.checkSession(bearer(req.headers.authorization));
     if (!actor) throw new BoxError('E_UNAUTHORIZED', 'Enter the settings PIN first (session missing or expired).');
     req.actor = actor;
   };
@@ -29,7 +23,7 @@ export function requireSession(ctx: BoxContext) {
 export function requirePeer(ctx: BoxContext) {
   return async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     try {
-      const { boxId } = await verifyBoxToken(bearer(req), {
+      const { boxId } = await verifyBoxToken(bearer(req.headers.authorization), {
         audience: ctx.identity.boxId,
         clock: ctx.clock,
         toleranceSeconds: ctx.config.security.clockToleranceSeconds,

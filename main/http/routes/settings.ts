@@ -5,6 +5,7 @@ import { parseOrThrow } from '../../../core/validation.js';
 import type { BoxContext } from '../context.js';
 import { requireSession } from '../auth-hooks.js';
 import { auditExport } from '../audit-export.js';
+import { bearer } from '../../../core/bearer.js';
 
 // 4–12 digits: PINs provisioned before new ones needed 6 keep working (bundle-maker.ts refuses new short ones).
 const pinBody = z.strictObject({ pin: z.string().regex(/^\d{4,12}$/, 'a PIN of 4–12 digits') });
@@ -43,7 +44,7 @@ export async function settingsRoutes(app: FastifyInstance, ctx: BoxContext): Pro
   });
 
   app.delete('/api/settings/session', { preHandler: session }, async (req, reply) => {
-    const token = /^Bearer\s+(\S+)$/i.exec(String(req.headers.authorization))?.[1];
+    const token = bearer(req.headers.authorization);
     if (token) ctx.pin.endSession(token);
     return reply.code(204).send();
   });
