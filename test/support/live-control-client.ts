@@ -17,8 +17,8 @@ export class ControlClient {
   async connect(): Promise<void> {
     const u = new URL(this.url);
     u.protocol = 'ws:';
-    u.searchParams.set('token', this.token);
-    const ws = new WebSocket(u.toString());
+    // A program sends its token in the header (only a browser needs a ticket in the URL).
+    const ws = new WebSocket(u.toString(), { headers: { authorization: `Bearer ${this.token}` } });
     this.ws = ws;
     await new Promise<void>((resolve, reject) => {
       ws.on('open', () => resolve());
