@@ -141,9 +141,10 @@ export class Sfu {
 
   /** WHIP: answers a publisher's offer; the publisher becomes the room's source. */
   async publish(roomName: string, offer: string, actor: string, opts: { takeover?: boolean } = {}): Promise<{ session: Session; answer: string }> {
-    checkOffer(offer);
     const takeover = opts.takeover === true;
+    // The room first: a busy room answers 409 whatever the offer.
     this.checkPublisher(roomName, actor, takeover);
+    checkOffer(offer);
     const pc = this.createPeerConnection();
     const peer = this.newIngest(pc);
     try {
