@@ -6,7 +6,9 @@ export class ControlClient {
   readonly events: ControlEvent[] = [];
   readonly acks: Array<{ sender: string; seq: number }> = [];
   readonly errors: string[] = [];
-  private ws: { send(s: string): void; close(): void; on(ev: string, fn: (d: Buffer) => void): void } | undefined;
+  /** How the box closed the connection (1008 with an E_ code when a quota was broken). */
+  closed: { code: number; reason: string } | undefined;
+  private ws: { send(s: string): void; close(): void; on(ev: string, fn: (...a: never[]) => void): void } | undefined;
 
   constructor(private readonly url: string, private readonly token: string) {}
 
@@ -25,6 +27,8 @@ export class ControlClient {
       ws.on('error', (e: Error) => reject(e));
       ws.on('unexpected-response', (_req: unknown, res: { statusCode: number }) => reject(new Error(`HTTP ${res.statusCode}`)));
     });
+    this.closed = undefined;
+    ws.on('close', (code: number, reason: Buffer) => { this.closed = { code, reason: reason.toString() }; });
     ws.on('message', (d: Buffer) => {
       const f = JSON.parse(d.toString()) as ControlFrame;
       if (f.t === 'event') this.events.push(f.event);
