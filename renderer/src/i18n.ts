@@ -194,6 +194,7 @@ const zh = {
   'console.roomBusy': '已经有别的设备在播出主讲画面，这里的摄像头没有播出。',
   'console.takenOver': '另一块主讲屏幕接管了播出，这里的摄像头已经停止播出。',
   'console.takeOver': '改由这里播出',
+  'console.goOnAir': '在这里播出主讲画面',
 
   'error.E_OFFLINE': '盒子服务暂时连接不上，请稍后再试。',
   'error.E_PIN_WRONG': '密码不对。还可以再试 {remainingAttempts} 次。',
@@ -414,6 +415,7 @@ const en: Record<MessageId, string> = {
   'console.roomBusy': 'Another device is already broadcasting the lesson; this camera is not on the air.',
   'console.takenOver': 'Another hub console took over the broadcast; this camera is no longer on the air.',
   'console.takeOver': 'Broadcast from here instead',
+  'console.goOnAir': 'Broadcast from this screen',
 
   'error.E_OFFLINE': 'The box service is not answering; try again shortly.',
   'error.E_PIN_WRONG': 'Wrong PIN. {remainingAttempts} tries left.',

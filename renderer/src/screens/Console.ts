@@ -159,6 +159,21 @@ export const Console = defineComponent({
       if (first) control?.send('page', { item: first, page: 1 });
     };
 
+    // A lesson already running (started from another console): this one opens its camera and goes on
+    // the air if the room is free, else says who holds it and offers the takeover.
+    const goOnAir = async () => {
+      const l = lesson.value;
+      if (!l) return;
+      problem.value = null;
+      try {
+        camera.value ??= await navigator.mediaDevices.getUserMedia({ video: { width: 1280, height: 720 }, audio: roomMicConstraints() });
+        await publishCamera(l);
+      } catch (e) {
+        if (e instanceof ApiError && e.code === 'E_ROOM_HAS_PUBLISHER') blocked.value = 'busy';
+        else problem.value = errorWords(e);
+      }
+    };
+
     // The teacher chose to put this console on the air in place of whoever holds the room.
     const takeOver = async () => {
       const l = lesson.value;
@@ -225,6 +240,7 @@ export const Console = defineComponent({
             : button(t('console.start'), () => void start(), { kind: 'primary', testid: 'start-lesson' }),
         ]),
         h('div', { class: 'console-status' }, recordingChip(l) ?? []),
+        live.value && !camera.value && !blocked.value ? button(t('console.goOnAir'), () => void goOnAir(), { kind: 'primary', testid: 'go-on-air' }) : null,
         problem.value ? note(problem.value, 'warn', 'console-problem') : null,
         blocked.value ? h('div', { class: 'row', 'data-testid': 'console-blocked', 'data-why': blocked.value }, [
           note(t(blocked.value === 'taken' ? 'console.takenOver' : 'console.roomBusy'), 'warn'),
