@@ -106,7 +106,7 @@ const ROUTES: Route[] = [
   { method: 'DELETE', path: '/api/admin/media-tokens/:id', where: 'media', auth: 'session' },
   { method: 'GET', path: '/api/lessons', where: 'media', auth: 'media' },
   { method: 'GET', path: '/api/lessons/:id', where: 'media', auth: 'media' },
-  { method: 'GET', path: '/api/lessons/:id/timeline', where: 'media', auth: 'media' },
+  { method: 'GET', path: '/api/lessons/:id/timeline', where: 'media', auth: 'media', rateLimited: true },
   { method: 'GET', path: '/api/lessons/:id/control', where: 'media', auth: 'media', websocket: true },
   { method: 'GET', path: '/api/lessons/:id/links', where: 'hub', auth: 'media' },
   // Recordings (hub and teaching point); the hub also publishes its master recordings to its points.

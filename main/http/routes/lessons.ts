@@ -70,7 +70,8 @@ export async function lessonRoutes(app: FastifyInstance, ctx: BoxContext): Promi
     return l;
   });
 
-  app.get('/api/lessons/:id/timeline', { preHandler: caller }, async (req) => {
+  // The whole timeline in one answer (up to the lesson's cap): a screen needs it rarely, so it may not hammer it.
+  app.get('/api/lessons/:id/timeline', { preHandler: caller, config: { rateLimit: { max: 30, timeWindow: '1 minute' } } }, async (req) => {
     const { id } = parseOrThrow(idParam, req.params, 'The lesson');
     if (!media.lessons.get(id)) throw new BoxError('E_NOT_FOUND', `No lesson ${id}.`);
     return { events: media.control.since(id, 0, 100_000) };
