@@ -290,8 +290,8 @@ try {
   const viaTp = lessonFor([tp.identity.boxId]);
   const teacherLate = lessonFor([tp.identity.boxId]);
   const token = MediaTokens.make();
-  hub.context.media.tokens.adopt(token, 'bench');
-  tp.context.media.tokens.adopt(token, 'bench');
+  hub.context.media.tokens.adopt(token, 'bench', 'console');
+  tp.context.media.tokens.adopt(token, 'bench', 'console');
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ARGS });
 
   const results = { direct: [], hubBox: [], hubAndTeachingPoint: [], teacherStarts: [] };

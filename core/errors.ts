@@ -11,6 +11,16 @@ export const ErrorCodes = {
   E_PIN_LOCKED: 429,
   E_RATE_LIMITED: 429,
   E_FORBIDDEN: 403,
+  /** The media token is valid but its scope does not cover this (view / classroom / console). */
+  E_SCOPE: 403,
+  /** A short-lived ticket that is unknown, used up, expired, or for another path. */
+  E_TICKET: 401,
+  /** A second WHIP into a room with a live publisher, without a console takeover. */
+  E_ROOM_HAS_PUBLISHER: 409,
+  /** A control connection sent too many messages or bytes (or opened too many connections). */
+  E_CONTROL_QUOTA: 429,
+  /** A lesson's stored control timeline reached its cap: only lesson start/end is still taken. */
+  E_TIMELINE_FULL: 507,
   E_CONFLICT: 409,
   E_NOT_PROVISIONED: 409,
   E_WRONG_ROLE: 404,

@@ -58,6 +58,8 @@ export class Sfu {
   private readonly rooms = new Map<string, Room>();
   private readonly sessions = new Map<string, LiveSession>();
   private readonly pcs = new Set<RTCPeerConnection>();
+  /** Why recent sessions ended (bounded), so a publisher that was taken over can be told why. */
+  private readonly endedReasons = new Map<string, string>();
   private closed = false;
   /** Totals since the box started, across rooms that have come and gone. */
   readonly traffic: Traffic = newTraffic();
@@ -98,10 +100,10 @@ export class Sfu {
     });
   }
 
-  /** Installs a source in a room, closing the one it replaces (a publisher that came back wins). */
-  setSource(roomName: string, peer: MediaSource): void {
+  /** Installs a source in a room, closing the one it replaces (its session ends with `reason`). */
+  setSource(roomName: string, peer: MediaSource, reason = 'replaced'): void {
     const old = this.room(roomName).setSource(peer);
-    if (old && old !== peer) void this.dropPeer(old);
+    if (old && old !== peer) void this.dropPeer(old, reason);
   }
 
   detachSource(roomName: string, peer: MediaSource): void {
@@ -119,8 +121,27 @@ export class Sfu {
     this.prune(roomName);
   }
 
+  /**
+   * One publisher per room: a room with a source refuses another publisher (409 E_ROOM_HAS_PUBLISHER),
+   * except the same actor (its own reconnect replaces its stale session: the same box, the same
+   * screen's token) and a caller the route allowed to take over.
+   */
+  private checkPublisher(roomName: string, actor: string, takeover: boolean): void {
+    const source = this.rooms.get(roomName)?.publisher;
+    if (!source || takeover || this.sessionOfPeer(source)?.actor === actor) return;
+    throw new BoxError('E_ROOM_HAS_PUBLISHER', 'This room already has a live publisher. Only the hub console may take it over.', { room: roomName });
+  }
+
+  private sessionOfPeer(peer: MediaSource): LiveSession | undefined {
+    for (const s of this.sessions.values()) if (s.peer === peer) return s;
+    return undefined;
+  }
+
   /** WHIP: answers a publisher's offer; the publisher becomes the room's source. */
-  async publish(roomName: string, offer: string, actor: string): Promise<{ session: Session; answer: string }> {
+  async publish(roomName: string, offer: string, actor: string, opts: { takeover?: boolean } = {}): Promise<{ session: Session; answer: string }> {
+    const takeover = opts.takeover === true;
+    // The room first: a busy room answers 409 whatever the offer.
+    this.checkPublisher(roomName, actor, takeover);
     checkOffer(offer);
     const pc = this.createPeerConnection();
     const peer = this.newIngest(pc);
@@ -128,8 +149,12 @@ export class Sfu {
       await pc.setRemoteDescription({ type: 'offer', sdp: offer });
       for (const t of pc.getTransceivers()) t.setDirection('recvonly');
       const answer = await this.answer(pc, offer);
+      // Again, synchronously with taking the room: another publisher may have arrived meanwhile.
+      this.checkPublisher(roomName, actor, takeover);
       const session = this.register('whip', roomName, actor, peer);
-      this.setSource(roomName, peer);
+      const old = this.rooms.get(roomName)?.publisher;
+      const oldSession = old ? this.sessionOfPeer(old) : undefined;
+      this.setSource(roomName, peer, oldSession && oldSession.actor !== actor ? 'taken-over' : 'replaced');
       return { session, answer };
     } catch (e) {
       await peer.close();
@@ -197,6 +222,13 @@ export class Sfu {
     return [...this.sessions.values()].filter((s) => room === undefined || s.room === room).map((s) => ({ id: s.id, kind: s.kind, room: s.room, actor: s.actor, createdAt: s.createdAt }));
   }
 
+  /** Live, or ended and why (kept for the last few hundred sessions), or unknown. */
+  sessionState(id: string): { state: 'live' | 'ended' | 'unknown'; reason: string | null } {
+    if (this.sessions.has(id)) return { state: 'live', reason: null };
+    const reason = this.endedReasons.get(id);
+    return reason === undefined ? { state: 'unknown', reason: null } : { state: 'ended', reason };
+  }
+
   getSession(id: string): Session | undefined {
     const s = this.sessions.get(id);
     return s ? { id: s.id, kind: s.kind, room: s.room, actor: s.actor, createdAt: s.createdAt } : undefined;
@@ -207,6 +239,8 @@ export class Sfu {
     const s = this.sessions.get(id);
     if (!s) return false;
     this.sessions.delete(id);
+    this.endedReasons.set(id, reason);
+    if (this.endedReasons.size > 512) this.endedReasons.delete(this.endedReasons.keys().next().value!);
     for (const t of s.timers) clearTimeout(t);
     if (s.peer instanceof IngestPeer) this.detachSource(s.room, s.peer);
     else this.removeSubscriber(s.room, s.peer);
@@ -215,8 +249,9 @@ export class Sfu {
     return true;
   }
 
-  private async dropPeer(peer: MediaSource): Promise<void> {
-    for (const [id, s] of this.sessions) if (s.peer === peer) return void (await this.end(id, 'replaced'));
+  private async dropPeer(peer: MediaSource, reason: string): Promise<void> {
+    const s = this.sessionOfPeer(peer);
+    if (s) return void (await this.end(s.id, reason));
     await peer.close();
   }
 

@@ -266,6 +266,17 @@ export const migrations: Migration[] = [
       CREATE INDEX audit_log_at ON audit_log(at);
     `,
   },
+  {
+    version: 11,
+    name: 'media: media tokens carry a scope (view, classroom, console); tokens issued before get view and an expiry',
+    // The safe default: a token from before scopes can still watch, but publishes and steers nothing until a
+    // technician issues a scoped one; and no token lives for ever (180 days from this migration).
+    sql: `
+      ALTER TABLE media_tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'view' CHECK (scope IN ('view', 'classroom', 'console'));
+      UPDATE media_tokens SET expires_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000 + 180 * 86400000
+        WHERE expires_at IS NULL AND revoked_at IS NULL;
+    `,
+  },
 ];
 
 /**

@@ -6,7 +6,7 @@ import { startDemoCamera, type DemoCamera } from './camera.js';
 
 export interface DemoLesson {
   lesson: Lesson;
-  /** One media token valid for WHIP/WHEP and the control channel on both demo boxes. */
+  /** One `view` media token on both demo boxes: WHEP and reading the control channel (it is printed). */
   token: string;
   camera: boolean;
   close(): Promise<void>;
@@ -27,8 +27,9 @@ export async function startDemoLesson(hub: Box, tp: Box, log: Logger, waitMs = 2
     startsAt: new Date(now - 60_000).toISOString(), endsAt: new Date(now + 4 * 3600_000).toISOString(), courseware: [],
   });
   const token = MediaTokens.make();
-  hubMedia.tokens.adopt(token, 'demo');
-  tpMedia.tokens.adopt(token, 'demo');
+  // Printed on the terminal: it only watches. The demo's screens publish with their own kiosk tokens.
+  hubMedia.tokens.adopt(token, 'demo', 'view', 7 * 86_400);
+  tpMedia.tokens.adopt(token, 'demo', 'view', 7 * 86_400);
   let camera: DemoCamera | undefined;
   try {
     camera = await startDemoCamera(hubMedia.sfu, broadcastRoom(lesson.id), log.child({ demo: 'camera' }));

@@ -12,7 +12,7 @@ import { makeBundle, type BundleDraft } from '../bundle-maker.js';
 import { startBox, type Box } from '../box.js';
 import { publishDemoCatalog } from './catalog.js';
 import { startDemoLesson, type DemoLesson } from './lesson.js';
-import { issueKioskToken, kioskUrl } from '../kiosk/kiosk-token.js';
+import { issueKioskToken, kioskScope, kioskUrl } from '../kiosk/kiosk-token.js';
 
 export const DEMO_PIN = '123456';
 
@@ -103,8 +103,8 @@ export async function startDemo(opts: { dataDir?: string; log?: Logger } = {}): 
     Object.assign(ready, { library: `${teachingPoint.url}/api/library` });
     // Whiteboard and hub console as each box's own kiosk opens them: a kiosk token in the fragment, no PIN.
     Object.assign(ready, { kiosk: {
-      teachingPoint: kioskUrl(teachingPoint.url, issueKioskToken(teachingPoint.context.db, teachingPoint.context.clock)),
-      hub: kioskUrl(hub.url, issueKioskToken(hub.context.db, hub.context.clock), '/console'),
+      teachingPoint: kioskUrl(teachingPoint.url, issueKioskToken(teachingPoint.context.db, teachingPoint.context.clock, undefined, kioskScope('teaching-point'))),
+      hub: kioskUrl(hub.url, issueKioskToken(hub.context.db, hub.context.clock, undefined, kioskScope('hub')), '/console'),
     } });
     return { root, seed, hub, teachingPoint, ready, close: closeAll };
   } catch (e) {
@@ -127,9 +127,9 @@ export function demoSummary(d: Demo): string {
     ] : []),
     `  设置密码 settings PIN:    ${DEMO_PIN}`,
     ...(typeof d.ready.lesson === 'string' ? [
-      `  演示课 live lesson:       ${String(d.ready.lesson)}  (token ${String(d.ready.token)})`,
+      `  演示课 live lesson:       ${String(d.ready.lesson)}  (观看令牌 view token ${String(d.ready.token)})`,
       `  教学点播放 WHEP (tp):     ${d.teachingPoint.url}/whep/${String(d.ready.lesson)}`,
-      `  中心校推流 WHIP (hub):    ${d.hub.url}/whip/${String(d.ready.lesson)}`,
+      `  中心校推流 WHIP (hub):    ${d.hub.url}/whip/${String(d.ready.lesson)}   (需控制台令牌 needs a console token)`,
     ] : []),
     `  数据与日志 data and log:  ${d.root}`,
     '按 Ctrl-C 停止 / Press Ctrl-C to stop.',

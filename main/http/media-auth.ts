@@ -4,9 +4,11 @@ import { parseRoom, type Lesson } from '../../core/contract/lesson.js';
 import type { BoxContext } from './context.js';
 import { requirePeer } from './auth-hooks.js';
 import type { MediaServices } from '../wiring/media.js';
+import type { MediaScope } from '../../core/contract/media-scope.js';
+import { checkLocalAccess } from './media-scope.js';
 
-/** Who is calling a media or lesson route: a local client with a media token, or another box. */
-export type MediaCaller = { kind: 'local'; tokenId: string } | { kind: 'box'; boxId: string };
+/** Who is calling a media or lesson route: a local client with a scoped media token, or another box. */
+export type MediaCaller = { kind: 'local'; tokenId: string; scope: MediaScope } | { kind: 'box'; boxId: string };
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -14,12 +16,11 @@ declare module 'fastify' {
   }
 }
 
+// Only from the header: a long-lived token never rides in a URL (where a browser cannot send a header,
+// it uses a short-lived ticket instead: media-scope.ts).
 function bearer(req: FastifyRequest): string | undefined {
   const h = req.headers.authorization;
-  if (typeof h === 'string') return /^Bearer\s+(\S+)$/i.exec(h)?.[1];
-  // Browsers cannot set headers on a WebSocket: the control channel also takes ?token=.
-  const q = (req.query as Record<string, unknown> | undefined)?.token;
-  return typeof q === 'string' ? q : undefined;
+  return typeof h === 'string' ? /^Bearer\s+(\S+)$/i.exec(h)?.[1] : undefined;
 }
 
 export function mediaOf(ctx: BoxContext): MediaServices {
@@ -42,10 +43,9 @@ export function requireMediaCaller(ctx: BoxContext) {
         ctx.audit.appendCoalesced(`auth.refused\n${req.ip}\nmedia-token`, { actor: 'anonymous', action: 'auth.refused', target: `${req.method} ${req.routeOptions.url ?? req.url}`, outcome: 'refused', details: { reason: 'media-token', ip: req.ip } });
         throw new BoxError('E_UNAUTHORIZED', 'Media token refused: unknown, revoked or expired.', { reason: 'media-token' });
       }
-      req.mediaCaller = { kind: 'local', tokenId: info.id };
+      req.mediaCaller = { kind: 'local', tokenId: info.id, scope: info.scope };
       return;
     }
-    if (token && !req.headers.authorization) req.headers.authorization = `Bearer ${token}`;
     await peer(req, reply);
     req.mediaCaller = { kind: 'box', boxId: req.actor! };
   };
@@ -69,7 +69,7 @@ export function resolveRoom(ctx: BoxContext, room: string): RoomRef {
 
 /** What another box may do: a teaching point pulls its lessons' broadcast and pushes its own classroom. */
 export function checkBoxAccess(ctx: BoxContext, caller: MediaCaller, ref: RoomRef, kind: 'whip' | 'whep' | 'control'): void {
-  if (caller.kind === 'local') return;
+  if (caller.kind === 'local') return checkLocalAccess(ctx, caller, ref, kind);
   if (ctx.role === 'teaching-point') return; // the only box a teaching point trusts is its hub
   const tp = caller.boxId;
   const ok = ref.lesson.teachingPoints.includes(tp) && (

@@ -9,6 +9,7 @@ import { Sfu, defaultSfuOptions, type SfuOptions } from '../../media/sfu.js';
 import { defaultIce, type IceSettings } from '../../media/peer-config.js';
 import { LessonStore } from '../../media/lesson-store.js';
 import { MediaTokens } from '../../media/media-tokens.js';
+import { MediaTickets } from '../../media/media-tickets.js';
 import { ControlHub } from '../../media/control-hub.js';
 import { nativeSrtp } from '../../media/rtp-send-path.js';
 import { LessonAgent, type LessonAgentTiming } from '../../media/lesson-agent.js';
@@ -19,6 +20,8 @@ export interface MediaServices {
   sfu: Sfu;
   lessons: LessonStore;
   tokens: MediaTokens;
+  /** Short-lived tickets for URLs a browser cannot put a header on (control WebSocket, <video src>). */
+  tickets: MediaTickets;
   control: ControlHub;
   /** On a teaching point: follows the hub's timetable and keeps the lesson links up. */
   agent: LessonAgent | undefined;
@@ -68,7 +71,7 @@ export function createMediaServices(o: MediaWiringOptions): MediaServices {
     });
   }
   return {
-    sfu, lessons, tokens, control, agent,
+    sfu, lessons, tokens, tickets: new MediaTickets(), control, agent,
     async close() {
       await agent?.stop();
       control.close();

@@ -31,6 +31,8 @@ describe('live lesson: whiteboard and hub console', () => {
   let lessonId: string;
   let pin: string;
   const lessonTitle = '分数的初步认识';
+  /** Every URL the two pages ask for (HTTP and WebSocket): a screen's token must be in none of them. */
+  const urls: string[] = [];
 
   beforeAll(async () => {
     boxes = await startKioskBoxes(dir.path);
@@ -40,6 +42,10 @@ describe('live lesson: whiteboard and hub console', () => {
     browser = await launchBrowser();
     hubPage = (await whiteboard(browser)).page;
     tpPage = (await whiteboard(browser)).page;
+    for (const p of [hubPage, tpPage]) {
+      p.on('request', (r) => { urls.push(r.url()); });
+      p.on('websocket', (ws) => { urls.push(ws.url()); });
+    }
   }, 300_000);
 
   afterAll(async () => {
@@ -157,4 +163,13 @@ describe('live lesson: whiteboard and hub console', () => {
     await expect.poll(async () => (await tpPage.getByTestId('join').textContent())?.trim(), { timeout: LIVE_TIMEOUT }).toBe('No lesson to join now');
     expect(await tpPage.getByTestId('join').isDisabled()).toBe(true);
   }, 120_000);
+
+  it('no URL either page asked for carries a media token; the control channel opened with a single-use ticket', () => {
+    expect(urls.length).toBeGreaterThan(50);
+    expect(urls.filter((u) => /mt_[A-Za-z0-9_-]{8,}|[?&]token=/.test(u))).toEqual([]);
+    const controls = urls.filter((u) => u.includes('/control'));
+    expect(controls.length).toBeGreaterThanOrEqual(2);
+    expect(controls.every((u) => /^ws:\/\/[^/]+\/api\/lessons\/[A-Za-z0-9_-]+\/control\?ticket=tk_[A-Za-z0-9_-]{32}$/.test(u))).toBe(true);
+    expect(new Set(controls).size).toBe(controls.length);
+  });
 });

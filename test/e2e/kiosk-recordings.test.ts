@@ -31,6 +31,8 @@ describe('recordings screen: list, play, seek, courseware at its time', () => {
   let rec: RecordingEntry;
   let pageTwoAtS = 0;
   const ranges: number[] = [];
+  /** Every URL the page asked for: the <video> plays with a ticket, never the screen's token. */
+  const urls: string[] = [];
 
   beforeAll(async () => {
     boxes = await startKioskBoxes(dir.path, {}, { recording: { tickMs: 500, segmentSeconds: 2 } });
@@ -38,6 +40,7 @@ describe('recordings screen: list, play, seek, courseware at its time', () => {
     browser = await launchBrowser();
     page = (await whiteboard(browser)).page;
     page.on('response', (r) => { if (r.url().includes('/api/recordings/') && r.url().includes('/media')) ranges.push(r.status()); });
+    page.on('request', (r) => { urls.push(r.url()); });
   }, 120_000);
 
   afterAll(async () => {
@@ -106,6 +109,10 @@ describe('recordings screen: list, play, seek, courseware at its time', () => {
     await page.waitForFunction(() => { const v = document.querySelector<HTMLVideoElement>('[data-testid="recording-video"]')!; return v.currentTime > 0.5 && v.videoWidth > 0; }, undefined, { timeout: 20_000 });
     expect(await paneLabel(page)).toBe('课件 — 第 1 页');
     expect(ranges).toContain(206);
+    const media = urls.filter((u) => u.includes('/api/recordings/') && u.includes('/media'));
+    expect(media.length).toBeGreaterThan(0);
+    expect(media.every((u) => /\/api\/recordings\/[^/?]+\/media\?ticket=tk_[A-Za-z0-9_-]{32}$/.test(u))).toBe(true);
+    expect(urls.filter((u) => /mt_[A-Za-z0-9_-]{8,}|[?&]token=/.test(u))).toEqual([]);
 
     // Seek past the turn: page 2 with its stroke; back before it: page 1 again, no stroke.
     expect(await seekTo(page, pageTwoAtS + 1.5)).toBeGreaterThan(pageTwoAtS + 1);

@@ -98,11 +98,16 @@ const ROUTES: Route[] = [
     { method: 'OPTIONS', path: `/${k}/:room`, where: 'media', auth: 'none' },
   ]),
   { method: 'GET', path: '/api/media/stats', where: 'media', auth: 'media' },
+  // What became of a WHIP/WHEP session: the unguessable session id is the capability, as for DELETE.
+  { method: 'GET', path: '/api/media/sessions/:session', where: 'media', auth: 'none' },
+  { method: 'GET', path: '/api/admin/media-tokens', where: 'media', auth: 'session' },
   { method: 'POST', path: '/api/admin/media-tokens', where: 'media', auth: 'session', body: 'json' },
+  // A screen's token swapped for a short-lived ticket for one path (control WebSocket, recording media).
+  { method: 'POST', path: '/api/media-tickets', where: 'media', auth: 'media', body: 'json', rateLimited: true },
   { method: 'DELETE', path: '/api/admin/media-tokens/:id', where: 'media', auth: 'session' },
   { method: 'GET', path: '/api/lessons', where: 'media', auth: 'media' },
   { method: 'GET', path: '/api/lessons/:id', where: 'media', auth: 'media' },
-  { method: 'GET', path: '/api/lessons/:id/timeline', where: 'media', auth: 'media' },
+  { method: 'GET', path: '/api/lessons/:id/timeline', where: 'media', auth: 'media', rateLimited: true },
   { method: 'GET', path: '/api/lessons/:id/control', where: 'media', auth: 'media', websocket: true },
   { method: 'GET', path: '/api/lessons/:id/links', where: 'hub', auth: 'media' },
   // Recordings (hub and teaching point); the hub also publishes its master recordings to its points.
@@ -216,6 +221,7 @@ function goodBody(route: Route, t: Target): unknown {
     case 'PUT /api/catalog/lesson-active': return { active: false };
     case 'PUT /api/library/items/:id/pin': return { pinned: true };
     case 'POST /api/admin/media-tokens': return { label: 'fuzz client' };
+    case 'POST /api/media-tickets': return { path: `/api/lessons/${t.lessonId ?? 'L1'}/control` };
     case 'PUT /api/hardware/assignments': return { cameras: {}, microphone: null };
     case 'PUT /api/hardware/ptz': return {};
     case 'POST /api/hardware/ptz/preset':
@@ -249,6 +255,7 @@ function inField(route: Route, value: unknown): unknown {
     case 'POST /api/peer/hardware/ptz': return { role: value, preset: 'lectern' };
     case 'POST /api/peer/hardware/announce': return { url: value, ptzRoles: [] };
     case 'POST /api/hub/enrolment': return { code: value };
+    case 'POST /api/media-tickets': return { path: value };
     default: return value;
   }
 }
@@ -261,7 +268,11 @@ function wrongTypedBody(route: Route, t: Target): unknown {
     'PUT /api/settings': [{ ui: { volume: '37' } }, { ui: { volume: 37.5 } }, { ui: { volume: -1 } }, { ui: { volume: 1e309 } }, { ui: [] }, { ui: null }, { ui: { language: 'fr' } },
       { sync: { window: { start: '25:00', end: '1' } } }, { sync: { window: 'always' } }, { sync: { uploadLimitKbps: '100' } }, { sync: { lanDiscovery: 'yes' } }, { unknown: {} }],
     'POST /api/admin/enrolment-codes': [{ label: '' }, { label: '   ' }, { label: 'x', ttlHours: '5' }, { label: 'x', ttlHours: 1e10 }, { label: 'x', ttlHours: 0.5 }, { label: ['x'] }, { label: 'x'.repeat(101) }],
-    'POST /api/admin/media-tokens': [{ label: '' }, { label: 'x', ttlSeconds: 59 }, { label: 'x', ttlSeconds: 1e12 }, { label: 'x', ttlSeconds: '60' }, { label: null }],
+    'POST /api/admin/media-tokens': [{ label: '' }, { label: 'x', ttlSeconds: 59 }, { label: 'x', ttlSeconds: 1e12 }, { label: 'x', ttlSeconds: '60' }, { label: null },
+      { label: 'x', scope: 'admin' }, { label: 'x', scope: 'settings' }, { label: 'x', scope: ['console'] }, { label: 'x', scope: 'CONSOLE' }],
+    // Only the control WebSocket and a recording's media: never another path, a query, or a way out.
+    'POST /api/media-tickets': [{ path: '/etc/passwd' }, { path: '/api/lessons/../../control' }, { path: '/api/recordings/x/media?token=mt_x' }, { path: '/api/settings' },
+      { path: 42 }, {}, { path: '/api/lessons/L1/control', extra: 1 }, { path: `/api/lessons/${'a'.repeat(65)}/control` }, { path: '//evil.example/api/lessons/L1/control' }],
     'POST /api/lessons': [{ ...lesson, startsAt: 'tomorrow' }, { ...lesson, endsAt: lesson.startsAt }, { ...lesson, teachingPoints: 'box-1' }, { ...lesson, teachingPoints: Array(33).fill('tp') },
       { ...lesson, courseware: Array(201).fill('c') }, { ...lesson, teachingPoints: ['../../x'] }, { ...lesson, id: 'chosen' }, { ...lesson, title: 7 }],
     'PUT /api/catalog/preferences': [{ sources: ['ftp://x'] }, { sources: Array(9).fill('http://a') }, { quotaBytes: -1 }, { storeDir: 'relative' }, { maxActiveDownloads: 0 },
@@ -425,6 +436,12 @@ const CATEGORIES: Category[] = [
   { name: 'tracker-query', applies: (r) => r.path === '/announce' || r.path === '/scrape', build: (r) => ({ req: { path: `${r.path}?${trackerQuery(rng)}` } }) },
   { name: 'tracker-query-2', applies: (r) => r.path === '/announce' || r.path === '/scrape', build: (r) => ({ req: { path: `${r.path}?${trackerQuery(rng)}` } }) },
   { name: 'tracker-query-3', applies: (r) => r.path === '/announce' || r.path === '/scrape', build: (r) => ({ req: { path: `${r.path}?${trackerQuery(rng)}` } }) },
+  // The two routes a browser opens by URL take a ticket there; a bad one is E_TICKET, never a fall-through.
+  { name: 'ticket-junk', applies: (r) => r.path === '/api/lessons/:id/control' || r.path === '/api/recordings/:id/media', build: (r, t) => ({
+    req: { path: `${pathOf(r, t)}?ticket=${rng.pick(['tk_x', '', `tk_${'A'.repeat(32)}`, '%00', 'a'.repeat(3000), 'mt_x&ticket=tk_y'])}`,
+      headers: r.websocket ? { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-key': randomBytes(16).toString('base64'), 'sec-websocket-version': '13' } as Record<string, string> : {} },
+    auth: 'none', expect: { status: [401], code: 'E_TICKET' },
+  }) },
   { name: 'ws-upgrade-junk', applies: (r) => r.websocket === true, build: () => ({ req: { headers: {
     connection: 'Upgrade', upgrade: rng.pick(['websocket', 'WebSocket', 'h2c', 'foo']),
     ...rng.pick<Record<string, string>>([{}, { 'sec-websocket-key': 'short' }, { 'sec-websocket-key': randomBytes(16).toString('base64') }]),
@@ -607,6 +624,7 @@ describe('HTTP fuzz: malformed, oversized and wrongly-typed requests against eve
         'DELETE /whip/:room/:session': 404, 'DELETE /whep/:room/:session': 404, 'PATCH /whip/:room/:session': 405, 'PATCH /whep/:room/:session': 405,
         'OPTIONS /whip/:room': 204, 'OPTIONS /whep/:room': 204,
         'GET /api/media/stats': 200, 'POST /api/admin/media-tokens': 201, 'DELETE /api/admin/media-tokens/:id': 204,
+        'GET /api/media/sessions/:session': 200, 'GET /api/admin/media-tokens': 200, 'POST /api/media-tickets': 201,
         'GET /api/lessons': 200, 'GET /api/lessons/:id': hub ? 200 : 404, 'GET /api/lessons/:id/timeline': hub ? 200 : 404, 'GET /api/lessons/:id/control': hub ? 101 : 404,
         'GET /api/hardware/kiosk': 200, 'GET /api/hardware/devices': prov ? 200 : 401, 'GET /api/hardware/assignments': prov ? 200 : 401,
         'PUT /api/hardware/assignments': prov ? 200 : 401, 'GET /api/hardware/ptz': prov ? 200 : 401, 'PUT /api/hardware/ptz': prov ? 200 : 401,
@@ -759,6 +777,44 @@ describe('HTTP fuzz: malformed, oversized and wrongly-typed requests against eve
       }
     }
     expect(problems).toEqual([]);
+  });
+
+  it('answers the new refusals with their stable codes: scope, busy room, takeover, tickets, no credential from a query', async () => {
+    const t = targets.find((x) => x.role === 'hub')!;
+    const port = t.tb.box.port;
+    const media = t.tb.box.context.media!;
+    const lesson = t.lessonId!;
+    const sdp = (token: string, path = `/whip/${lesson}`, extra: Record<string, string> = {}) =>
+      sendRaw(port, { method: 'POST', path, headers: { 'content-type': 'application/sdp', authorization: `Bearer ${token}`, ...extra }, body: plausibleOffer(rng) });
+    const codeOf = (res: RawResponse) => [res.status, (JSON.parse(res.text) as { code: string }).code];
+    const view = t.mediaToken!;
+    const consoleA = media.tokens.issue('fuzz console a', undefined, 'console').token;
+    const consoleB = media.tokens.issue('fuzz console b', undefined, 'console').token;
+    expect(codeOf(await sdp(view))).toEqual([403, 'E_SCOPE']);
+    expect(codeOf(await sdp(view, `/whip/${lesson}?takeover=1`))).toEqual([403, 'E_SCOPE']);
+    expect(codeOf(await sdp(consoleA, `/whip/${lesson}?takeover=maybe`))).toEqual([400, 'E_VALIDATION']);
+    const first = await sdp(consoleA);
+    expect(first.status).toBe(201);
+    expect(codeOf(await sdp(consoleB))).toEqual([409, 'E_ROOM_HAS_PUBLISHER']);
+    const location = String(first.headers.location);
+    const state = await sendRaw(port, { method: 'GET', path: `/api/media/sessions/${location.split('/').pop()}` });
+    expect(JSON.parse(state.text)).toMatchObject({ state: 'live', reason: null });
+    expect((await sendRaw(port, { method: 'DELETE', path: location })).status).toBe(200);
+
+    // Tickets: one path, once for the WebSocket; never a long-lived credential in a query.
+    const upgrade = { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-key': randomBytes(16).toString('base64'), 'sec-websocket-version': '13' };
+    const mint = async (path: string) => JSON.parse((await sendRaw(port, { method: 'POST', path: '/api/media-tickets', headers: { 'content-type': 'application/json', authorization: `Bearer ${view}` }, body: JSON.stringify({ path }) })).text) as { ticket: string };
+    const controlPath = `/api/lessons/${lesson}/control`;
+    const { ticket } = await mint(controlPath);
+    expect((await sendRaw(port, { method: 'GET', path: `${controlPath}?ticket=${ticket}`, headers: upgrade })).status).toBe(101);
+    expect(codeOf(await sendRaw(port, { method: 'GET', path: `${controlPath}?ticket=${ticket}`, headers: upgrade }))).toEqual([401, 'E_TICKET']);
+    const other = await mint('/api/recordings/some-recording/media');
+    expect(codeOf(await sendRaw(port, { method: 'GET', path: `${controlPath}?ticket=${other.ticket}`, headers: upgrade }))).toEqual([401, 'E_TICKET']);
+    expect(codeOf(await sendRaw(port, { method: 'GET', path: `/api/recordings/some-recording/media?ticket=${other.ticket}` }))).toEqual([404, 'E_NOT_FOUND']);
+    expect(codeOf(await sendRaw(port, { method: 'GET', path: `${controlPath}?token=${view}`, headers: upgrade }))).toEqual([401, 'E_UNAUTHORIZED']);
+    expect(codeOf(await sendRaw(port, { method: 'GET', path: `/api/recordings?token=${t.session!}` }))).toEqual([401, 'E_UNAUTHORIZED']);
+    expect((await sendRaw(port, { method: 'GET', path: '/api/recordings', headers: { authorization: `Bearer ${t.session!}` } })).status).toBe(200);
+    expect(codeOf(await sendRaw(port, { method: 'GET', path: `/api/lessons?token=${view}` }))).toEqual([401, 'E_UNAUTHORIZED']);
   });
 
   it('refuses a box token issued a week in the future', async () => {

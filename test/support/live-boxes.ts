@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { generateKeyPair } from '../../core/signing.js';
 import type { Lesson } from '../../core/contract/lesson.js';
+import type { MediaScope } from '../../core/contract/media-scope.js';
 import { pinSession, startTestBox, type TestBox } from './boxes.js';
 
 export const fastMedia = {
@@ -19,10 +20,14 @@ export interface LiveSetup {
   close(): Promise<void>;
 }
 
-export async function mediaToken(baseUrl: string): Promise<string> {
+/**
+ * A screen's media token issued behind the PIN. Tokens have scopes now: tests that publish the hub's
+ * broadcast (or play anything) get `console` unless they ask for less.
+ */
+export async function mediaToken(baseUrl: string, scope: MediaScope = 'console'): Promise<string> {
   const session = await pinSession(baseUrl);
   const res = await fetch(`${baseUrl}/api/admin/media-tokens`, {
-    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${session}` }, body: JSON.stringify({ label: 'test client' }),
+    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${session}` }, body: JSON.stringify({ label: 'test client', scope }),
   });
   if (res.status !== 201) throw new Error(`media token: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { token: string }).token;
@@ -58,8 +63,9 @@ export async function startLive(root: string, teachingPoints: number, opts: { le
       await tp.box.context.hubLink!.tick();
     }
     const lesson = opts.lesson === false ? undefined : await createLesson(hub.box.url, tps.map((t) => t.box.identity.boxId));
-    const hubToken = await mediaToken(hub.box.url);
-    const tpTokens = await Promise.all(tps.map((t) => mediaToken(t.box.url)));
+    // The hub's test screen is the teacher's console; each teaching point's is its classroom whiteboard.
+    const hubToken = await mediaToken(hub.box.url, 'console');
+    const tpTokens = await Promise.all(tps.map((t) => mediaToken(t.box.url, 'classroom')));
     return {
       hub, tps, lesson: lesson!, hubToken, tpTokens,
       close: async () => {

@@ -6,7 +6,9 @@ export class ControlClient {
   readonly events: ControlEvent[] = [];
   readonly acks: Array<{ sender: string; seq: number }> = [];
   readonly errors: string[] = [];
-  private ws: { send(s: string): void; close(): void; on(ev: string, fn: (d: Buffer) => void): void } | undefined;
+  /** How the box closed the connection (1008 with an E_ code when a quota was broken). */
+  closed: { code: number; reason: string } | undefined;
+  private ws: { send(s: string): void; close(): void; on(ev: string, fn: (...a: never[]) => void): void } | undefined;
 
   constructor(private readonly url: string, private readonly token: string) {}
 
@@ -17,14 +19,16 @@ export class ControlClient {
   async connect(): Promise<void> {
     const u = new URL(this.url);
     u.protocol = 'ws:';
-    u.searchParams.set('token', this.token);
-    const ws = new WebSocket(u.toString());
+    // A program sends its token in the header (only a browser needs a ticket in the URL).
+    const ws = new WebSocket(u.toString(), { headers: { authorization: `Bearer ${this.token}` } });
     this.ws = ws;
     await new Promise<void>((resolve, reject) => {
       ws.on('open', () => resolve());
       ws.on('error', (e: Error) => reject(e));
       ws.on('unexpected-response', (_req: unknown, res: { statusCode: number }) => reject(new Error(`HTTP ${res.statusCode}`)));
     });
+    this.closed = undefined;
+    ws.on('close', (code: number, reason: Buffer) => { this.closed = { code, reason: reason.toString() }; });
     ws.on('message', (d: Buffer) => {
       const f = JSON.parse(d.toString()) as ControlFrame;
       if (f.t === 'event') this.events.push(f.event);

@@ -14,7 +14,8 @@ import { issueKioskToken, KIOSK_TOKEN_LABEL, kioskLaunchUrl, kioskUrl } from '..
 import { withoutFragment } from '../../main/kiosk/chromium-kiosk.js';
 import { startKioskShell, type KioskShellHandle } from '../../main/electron/kiosk-shell.js';
 import { FakeElectron } from '../support/fake-electron.js';
-import { tempDir } from '../support/boxes.js';
+import { provision, tempDir, testConfig } from '../support/boxes.js';
+import type { BundleDraft } from '../../main/bundle-maker.js';
 
 const dirs: Array<{ remove(): void }> = [];
 const shells: KioskShellHandle[] = [];
@@ -75,6 +76,32 @@ describe('kiosk media token', () => {
     expect(logs).toEqual([]);
     expect(kioskLaunchUrl('http://127.0.0.1:8420/', join(dir, 'missing.json'), (m) => logs.push(m))).toBe('http://127.0.0.1:8420/');
     expect(logs[0]).toMatch(/kiosk token not issued/);
+  });
+
+  it('gives the hub\'s screen a console token, a teaching point\'s whiteboard a classroom token, any other box\'s screen view', () => {
+    const hubKey = generateKeyPair();
+    const drafts: Array<[BundleDraft | null, string]> = [
+      [{ role: 'hub', schoolId: 'hub-school', name: '中心校' }, 'console'],
+      [{ role: 'teaching-point', schoolId: 'tp-1', name: '教学点', hub: { url: 'http://127.0.0.1:8420', publicKey: hubKey.publicKey } }, 'classroom'],
+      [{ role: 'seed', schoolId: 'seed-1', name: '资源节点' }, 'view'],
+      [null, 'view'],
+    ];
+    for (const [draft, scope] of drafts) {
+      const dir = dataDir();
+      const county = generateKeyPair();
+      const data = join(dir, 'data');
+      const config = join(dir, 'box.json');
+      writeFileSync(config, JSON.stringify({ dataDir: data, listen: { host: '127.0.0.1', port: 8420 }, trust: { countyKeys: [county.publicKey] } }));
+      if (draft) provision(testConfig(data, county), county, draft);
+      else mkdirSync(data);
+      const token = new URLSearchParams(new URL(kioskLaunchUrl('http://127.0.0.1:8420/', config)).hash.slice(1)).get('mt') ?? undefined;
+      const db = openDatabase(databasePath(data), silentLogger());
+      try {
+        expect(new MediaTokens(db, systemClock).check(token)?.scope, `the screen of a ${draft?.role ?? 'unprovisioned'} box`).toBe(scope);
+      } finally {
+        db.close();
+      }
+    }
   });
 
   it('the Electron shell loads the launch URL with the token, and falls back to the box URL if it fails', async () => {

@@ -5,23 +5,24 @@ import { parseOrThrow } from '../../../core/validation.js';
 import type { BoxContext } from '../context.js';
 import { requirePeer } from '../auth-hooks.js';
 import { requireMediaCaller } from '../media-auth.js';
+import { ticketOr } from '../media-scope.js';
 import { sendFileWithRange } from '../range-file.js';
 import type { RecordingsApi } from '../../../recordings/api.js';
 
 const idParam = z.strictObject({ id: z.string().regex(/^[A-Za-z0-9_.-]{1,200}$/, 'a recording id') });
 const infohashParam = z.strictObject({ infohash: z.string().regex(/^[0-9a-f]{40}$/, 'a 40-character hex infohash') });
 
+// The header only: neither a PIN session nor a media token is ever taken from a URL.
 function bearer(req: FastifyRequest): string | undefined {
   const h = req.headers.authorization;
-  if (typeof h === 'string') return /^Bearer\s+(\S+)$/i.exec(h)?.[1];
-  const q = (req.query as Record<string, unknown> | undefined)?.token;
-  return typeof q === 'string' ? q : undefined;
+  return typeof h === 'string' ? /^Bearer\s+(\S+)$/i.exec(h)?.[1] : undefined;
 }
 
 /** Recordings on this box (core/contract/recording.ts), plus the hub's side of the catch-up. */
 export async function recordingRoutes(app: FastifyInstance, ctx: BoxContext, rec: RecordingsApi): Promise<void> {
   const mediaCaller = requireMediaCaller(ctx);
-  // The kiosk (media token, also as ?token= for a <video> element) or a PIN session, as for lessons.
+  // The kiosk (media token) or a PIN session, as for lessons; a <video> element, which cannot send a
+  // header, plays the media with a short-lived ticket for that one path (POST /api/media-tickets).
   const caller = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const actor = ctx.pin.checkSession(bearer(req));
     if (actor) {
@@ -34,7 +35,7 @@ export async function recordingRoutes(app: FastifyInstance, ctx: BoxContext, rec
 
   app.get('/api/recordings', { preHandler: caller }, async () => ({ recordings: rec.catalogue.list(), status: rec.catalogue.status() }));
   app.get('/api/recordings/:id', { preHandler: caller }, async (req) => rec.catalogue.get(id(req)));
-  app.get('/api/recordings/:id/media', { preHandler: caller }, async (req, reply) => sendFileWithRange(req, reply, rec.catalogue.mediaFile(id(req))).reply);
+  app.get('/api/recordings/:id/media', { preHandler: ticketOr(ctx, caller) }, async (req, reply) => sendFileWithRange(req, reply, rec.catalogue.mediaFile(id(req))).reply);
   app.get('/api/recordings/:id/timeline', { preHandler: caller }, async (req) => rec.catalogue.timeline(id(req)));
 
   if (ctx.role !== 'hub') return;

@@ -4,7 +4,9 @@ import type { ControlDraft, ControlFrame, ControlEvent, ControlType } from '../.
 import {
   emptyAssignment, resolveCamera, resolveMicrophone, roomMicConstraints, type DeviceAssignment, type MessageKey, type ResolvedDevice,
 } from '../../../core/contract/hardware.js';
+import { TAKEOVER_HEADER, type MediaSessionState } from '../../../core/contract/media-scope.js';
 import { ApiError, getJson } from './http.js';
+import { ticketUrl } from './media.js';
 
 function gathered(pc: RTCPeerConnection, timeoutMs = 3000): Promise<void> {
   if (pc.iceGatheringState === 'complete') return Promise.resolve();
@@ -19,9 +21,12 @@ function gathered(pc: RTCPeerConnection, timeoutMs = 3000): Promise<void> {
 /** One WHIP or WHEP session; close() sends DELETE to its Location and closes the peer connection. */
 export class MediaSession {
   private location: string | null = null;
+  /** The session id (the Location's last part): what became of it can be asked after it ended. */
+  private id: string | null = null;
   private constructor(readonly pc: RTCPeerConnection) {}
 
-  static async start(kind: 'whip' | 'whep', room: string, token: string, prepare: (pc: RTCPeerConnection) => void): Promise<MediaSession> {
+  /** `takeover`: a console replaces the room's live publisher (else the box answers 409 E_ROOM_HAS_PUBLISHER). */
+  static async start(kind: 'whip' | 'whep', room: string, token: string, prepare: (pc: RTCPeerConnection) => void, opts: { takeover?: boolean } = {}): Promise<MediaSession> {
     const pc = new RTCPeerConnection({ iceServers: [] });
     const s = new MediaSession(pc);
     try {
@@ -31,7 +36,8 @@ export class MediaSession {
       let res: Response;
       try {
         res = await fetch(`/${kind}/${encodeURIComponent(room)}`, {
-          method: 'POST', headers: { 'content-type': 'application/sdp', authorization: `Bearer ${token}` }, body: pc.localDescription?.sdp ?? '',
+          method: 'POST', body: pc.localDescription?.sdp ?? '',
+          headers: { 'content-type': 'application/sdp', authorization: `Bearer ${token}`, ...(opts.takeover ? { [TAKEOVER_HEADER]: '1' } : {}) },
         });
       } catch {
         throw new ApiError('E_OFFLINE', 0, 'the box did not answer');
@@ -42,12 +48,19 @@ export class MediaSession {
       }
       const loc = res.headers.get('location');
       s.location = loc && loc.startsWith('/') ? loc : null;
+      s.id = s.location?.split('/').pop() ?? null;
       await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
       return s;
     } catch (e) {
       await s.close();
       throw e;
     }
+  }
+
+  /** Live, or ended and why ('taken-over' when a console took the room), as the box remembers it. */
+  async state(): Promise<MediaSessionState | null> {
+    if (!this.id) return null;
+    return getJson<MediaSessionState>(`/api/media/sessions/${encodeURIComponent(this.id)}`, { timeoutMs: 4000 }).catch(() => null);
   }
 
   async close(): Promise<void> {
@@ -67,10 +80,10 @@ export function playRoom(room: string, token: string, onStream: (s: MediaStream)
   });
 }
 
-export function publishRoom(room: string, token: string, stream: MediaStream): Promise<MediaSession> {
+export function publishRoom(room: string, token: string, stream: MediaStream, opts: { takeover?: boolean } = {}): Promise<MediaSession> {
   return MediaSession.start('whip', room, token, (pc) => {
     for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: 'sendonly' });
-  });
+  }, opts);
 }
 
 const SEQ_KEY = 'box.control.seq';
@@ -103,8 +116,16 @@ export class ControlChannel {
 
   private open(): void {
     if (this.closed) return;
+    // The token never goes in the URL: it buys a single-use ticket for this one connection.
+    ticketUrl(`/api/lessons/${encodeURIComponent(this.lessonId)}/control`, this.token).then((path) => this.connect(path), () => {
+      if (!this.closed) this.retry = setTimeout(() => this.open(), 1500);
+    });
+  }
+
+  private connect(path: string): void {
+    if (this.closed) return;
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const ws = new WebSocket(`${proto}//${location.host}/api/lessons/${encodeURIComponent(this.lessonId)}/control?token=${encodeURIComponent(this.token)}`);
+    const ws = new WebSocket(`${proto}//${location.host}${path}`);
     this.ws = ws;
     ws.onopen = () => {
       this.connected = true;
@@ -116,7 +137,8 @@ export class ControlChannel {
       let f: ControlFrame;
       try { f = JSON.parse(String(m.data)) as ControlFrame; } catch { return; }
       if (f.t === 'event' && f.event.id > this.lastId) { this.lastId = f.event.id; this.onEvent(f.event); }
-      if (f.t === 'ack' && f.sender === this.sender) this.unacked.delete(f.seq);
+      // The box names the sender from this screen's credential (not from what it sent): match by seq.
+      if (f.t === 'ack') this.unacked.delete(f.seq);
     };
     ws.onclose = () => {
       this.connected = false;

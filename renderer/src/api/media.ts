@@ -1,6 +1,9 @@
 // This screen's media token: lets the kiosk / hub console read lessons and play or send live video on
-// its own box. A technician issues it once behind the settings PIN; it stays on this screen.
+// its own box, within its scope (view, classroom, console). A technician issues it once behind the
+// settings PIN; it stays on this screen and only ever travels in a header: where a URL must carry a
+// credential (a <video src>, the control WebSocket) the screen swaps it for a short-lived ticket.
 import { ref } from 'vue';
+import type { MediaScope, MediaTicket, MediaTokenEntry } from '../../../core/contract/media-scope.js';
 import { getJson, request } from './http.js';
 import { sessionToken } from './settings.js';
 
@@ -20,8 +23,8 @@ function read(): StoredToken | null {
 
 export const mediaToken = ref<StoredToken | null>(read());
 
-export async function authoriseScreen(label: string): Promise<void> {
-  const out = await getJson<{ token: string; id: string }>('/api/admin/media-tokens', { method: 'POST', body: { label }, token: sessionToken.value });
+export async function authoriseScreen(label: string, scope: MediaScope): Promise<void> {
+  const out = await getJson<{ token: string; id: string }>('/api/admin/media-tokens', { method: 'POST', body: { label, scope }, token: sessionToken.value });
   mediaToken.value = { token: out.token, id: out.id };
   localStorage.setItem(KEY, JSON.stringify(mediaToken.value));
 }
@@ -31,6 +34,23 @@ export async function revokeScreen(): Promise<void> {
   if (t) await request(`/api/admin/media-tokens/${t.id}`, { method: 'DELETE', token: sessionToken.value }).catch(() => undefined);
   mediaToken.value = null;
   localStorage.removeItem(KEY);
+}
+
+/** Every screen holding a working token on this box (behind the PIN). */
+export async function screenTokens(): Promise<MediaTokenEntry[]> {
+  return (await getJson<{ tokens: MediaTokenEntry[] }>('/api/admin/media-tokens', { token: sessionToken.value })).tokens;
+}
+
+/** Revokes another screen's token (or this one's: then this screen forgets it too). */
+export async function revokeToken(id: string): Promise<void> {
+  await request(`/api/admin/media-tokens/${encodeURIComponent(id)}`, { method: 'DELETE', token: sessionToken.value });
+  if (mediaToken.value?.id === id) dropRefusedToken();
+}
+
+/** A short-lived ticket for one path on this box, to put in a URL instead of the token: `path?ticket=…`. */
+export async function ticketUrl(path: string, token: string | null = mediaToken.value?.token ?? null): Promise<string> {
+  const out = await getJson<MediaTicket>('/api/media-tickets', { method: 'POST', body: { path }, token });
+  return `${path}?ticket=${encodeURIComponent(out.ticket)}`;
 }
 
 /** Forget a token the box refused (revoked, or the box was re-imaged). */

@@ -4,7 +4,7 @@ import type { ControlEvent } from '../../../core/contract/lesson.js';
 import type { RecordingEntry } from '../../../core/contract/recording.js';
 import { getJson, load, type Loaded } from './http.js';
 import { lesson as fetchLesson } from './lessons.js';
-import { mediaToken } from './media.js';
+import { mediaToken, ticketUrl } from './media.js';
 
 export type { RecordingEntry };
 
@@ -14,11 +14,13 @@ export function recordings(): Promise<Loaded<{ recordings: RecordingEntry[] }>> 
   return load<{ recordings: RecordingEntry[] }>('/api/recordings', auth());
 }
 
-/** The media URL for a <video> element, which cannot send a header: the token rides as ?token=. */
-export function playableUrl(r: RecordingEntry): string | null {
+/**
+ * The media URL for a <video> element, which cannot send a header: a short-lived ticket for this one
+ * recording rides as ?ticket= (the screen's token never goes in a URL). Null when it cannot be had.
+ */
+export async function playableUrl(r: RecordingEntry): Promise<string | null> {
   if (!r.mediaUrl) return null;
-  const tok = mediaToken.value?.token;
-  return tok ? `${r.mediaUrl}${r.mediaUrl.includes('?') ? '&' : '?'}token=${encodeURIComponent(tok)}` : r.mediaUrl;
+  return ticketUrl(r.mediaUrl.split('?')[0]!).catch(() => null);
 }
 
 /** The timeline as the box serves it (an array, or `{ events }`), in time order. */

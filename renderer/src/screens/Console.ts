@@ -8,7 +8,7 @@ import { broadcastRoom, classroomRoom } from '../../../core/contract/lesson.js';
 import { roomMicConstraints } from '../../../core/contract/hardware.js';
 import { box } from '../api/box.js';
 import { nextLesson, timetable, todays } from '../api/lessons.js';
-import { load } from '../api/http.js';
+import { ApiError, load } from '../api/http.js';
 import { recordings } from '../api/recordings.js';
 import { libraryFileUrl } from '../api/library.js';
 import { applyEvent, ControlChannel, emptyView, playRoom, publishRoom, type MediaSession } from '../api/live.js';
@@ -37,6 +37,8 @@ export const Console = defineComponent({
     const camera = shallowRef<MediaStream | null>(null);
     const pen = ref(false);
     const fileUrl = ref<string | null>(null);
+    /** Why the camera is not on the air: another publisher holds the room, or another console took it over. */
+    const blocked = ref<null | 'busy' | 'taken'>(null);
     let publish: MediaSession | null = null;
     let control: ControlChannel | null = null;
     let closed = false;
@@ -95,27 +97,31 @@ export const Console = defineComponent({
     // The teacher's camera goes back on the air by itself when its connection to the box fails (a
     // busy or restarted box): every teaching point would otherwise lose the lesson until someone
     // pressed Start again. Stopping (End lesson, leaving the screen) clears the camera first.
-    const publishCamera = async (l: Lesson): Promise<void> => {
+    // Another console taking the room over ends this session: that is shown and not fought back.
+    const publishCamera = async (l: Lesson, takeover = false): Promise<void> => {
       const cam = camera.value;
       if (!cam || closed) return;
-      const session = await publishRoom(broadcastRoom(l.id), token(), cam);
+      const session = await publishRoom(broadcastRoom(l.id), token(), cam, { takeover });
       if (camera.value !== cam || closed) { await session.close(); return; }
       publish = session;
+      blocked.value = null;
       let lost: ReturnType<typeof setTimeout> | undefined;
-      const again = () => {
+      const again = async () => {
         clearTimeout(lost);
         if (publish !== session) return;
         publish = null;
-        problem.value = t('console.reconnecting');
+        const why = await session.state();
         void session.close();
+        if (why?.reason === 'taken-over') { blocked.value = 'taken'; problem.value = null; return; }
+        problem.value = t('console.reconnecting');
         void republish(l);
       };
       session.pc.addEventListener('connectionstatechange', () => {
         const st = session.pc.connectionState;
-        if (st === 'failed' || st === 'closed') again();
+        if (st === 'failed' || st === 'closed') void again();
         // The box ends a session that stays disconnected for 10 s; Chromium may call it failed only
         // after 30 s of unanswered consent checks: do not wait for that.
-        else if (st === 'disconnected') lost ??= setTimeout(again, 5000);
+        else if (st === 'disconnected') lost ??= setTimeout(() => void again(), 5000);
         else if (st === 'connected') { clearTimeout(lost); lost = undefined; }
       });
     };
@@ -125,6 +131,7 @@ export const Console = defineComponent({
           await publishCamera(l);
           problem.value = null;
         } catch (e) {
+          if (e instanceof ApiError && e.code === 'E_ROOM_HAS_PUBLISHER') { blocked.value = 'busy'; problem.value = null; return; }
           problem.value = `${t('console.reconnecting')} ${errorWords(e)}`;
           await new Promise((r) => timers.push(setTimeout(r, 2000)));
         }
@@ -138,15 +145,50 @@ export const Console = defineComponent({
       try {
         camera.value = await navigator.mediaDevices.getUserMedia({ video: { width: 1280, height: 720 }, audio: roomMicConstraints() });
         await publishCamera(l);
-        control?.send('lesson', { state: 'started' });
-        const first = l.courseware[0];
-        if (first) control?.send('page', { item: first, page: 1 });
+        begin(l);
+      } catch (e) {
+        if (e instanceof ApiError && e.code === 'E_ROOM_HAS_PUBLISHER') blocked.value = 'busy';
+        else problem.value = errorWords(e);
+      }
+    };
+
+    const begin = (l: Lesson) => {
+      if (view.state === 'started') return;
+      control?.send('lesson', { state: 'started' });
+      const first = l.courseware[0];
+      if (first) control?.send('page', { item: first, page: 1 });
+    };
+
+    // A lesson already running (started from another console): this one opens its camera and goes on
+    // the air if the room is free, else says who holds it and offers the takeover.
+    const goOnAir = async () => {
+      const l = lesson.value;
+      if (!l) return;
+      problem.value = null;
+      try {
+        camera.value ??= await navigator.mediaDevices.getUserMedia({ video: { width: 1280, height: 720 }, audio: roomMicConstraints() });
+        await publishCamera(l);
+      } catch (e) {
+        if (e instanceof ApiError && e.code === 'E_ROOM_HAS_PUBLISHER') blocked.value = 'busy';
+        else problem.value = errorWords(e);
+      }
+    };
+
+    // The teacher chose to put this console on the air in place of whoever holds the room.
+    const takeOver = async () => {
+      const l = lesson.value;
+      if (!l || !camera.value) return;
+      problem.value = null;
+      try {
+        await publishCamera(l, true);
+        begin(l);
       } catch (e) {
         problem.value = errorWords(e);
       }
     };
 
     const stopMedia = async () => {
+      blocked.value = null;
       camera.value?.getTracks().forEach((tr) => tr.stop());
       camera.value = null;
       await publish?.close();
@@ -198,7 +240,12 @@ export const Console = defineComponent({
             : button(t('console.start'), () => void start(), { kind: 'primary', testid: 'start-lesson' }),
         ]),
         h('div', { class: 'console-status' }, recordingChip(l) ?? []),
+        live.value && !camera.value && !blocked.value ? button(t('console.goOnAir'), () => void goOnAir(), { kind: 'primary', testid: 'go-on-air' }) : null,
         problem.value ? note(problem.value, 'warn', 'console-problem') : null,
+        blocked.value ? h('div', { class: 'row', 'data-testid': 'console-blocked', 'data-why': blocked.value }, [
+          note(t(blocked.value === 'taken' ? 'console.takenOver' : 'console.roomBusy'), 'warn'),
+          button(t('console.takeOver'), () => void takeOver(), { kind: 'primary', testid: 'take-over' }),
+        ]) : null,
         h('div', { class: 'console-grid' }, [
           h('div', { class: 'console-main' }, [
             h(Courseware, { view, fileUrl: fileUrl.value, pen: pen.value,

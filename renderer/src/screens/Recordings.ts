@@ -32,8 +32,21 @@ const Player = defineComponent({
     const paused = ref(true);
     const fileUrl = ref<string | null>(null);
     const problem = ref<string | null>(null);
+    const src = ref<string | null>(null);
+    let renewedAt = 0;
+    // A ticket lapses after a long pause (or a box restart): a new one, and the player goes on where it was.
+    const renew = async () => {
+      if (Date.now() - renewedAt < 10_000) return;
+      renewedAt = Date.now();
+      const at = video.value?.currentTime ?? 0;
+      const u = await playableUrl(props.rec);
+      if (!u) return;
+      video.value?.addEventListener('loadedmetadata', () => { if (video.value) video.value.currentTime = at; }, { once: true });
+      src.value = u;
+    };
 
     onMounted(async () => {
+      void playableUrl(props.rec).then((u) => { src.value = u; });
       try {
         const [list, offset] = await Promise.all([timeline(props.rec), lessonOffsetMs(props.rec)]);
         events.value = list.map((e) => ({ ms: mediaMs(e.at, offset, props.rec.gaps), e }));
@@ -82,9 +95,9 @@ const Player = defineComponent({
       h('div', { class: 'recording-grid' }, [
         h('div', { class: 'recording-media' }, [
           h('video', {
-            ref: video, class: 'player', src: playableUrl(props.rec) ?? undefined, preload: 'metadata', playsinline: true,
+            ref: video, class: 'player', src: src.value ?? undefined, preload: 'metadata', playsinline: true,
             'aria-label': props.rec.title, 'data-testid': 'recording-video',
-            onTimeupdate: onTime, onSeeked: onTime, onPlay: onTime, onPause: onTime, onLoadedmetadata: onTime,
+            onTimeupdate: onTime, onSeeked: onTime, onPlay: onTime, onPause: onTime, onLoadedmetadata: onTime, onError: () => void renew(),
           }),
           h('div', { class: 'row' }, [
             button(t('recordings.back10'), () => seekBy(-10), { testid: 'recording-back10' }),

@@ -2,10 +2,12 @@
 import { defineComponent, h, onMounted, ref, watch } from 'vue';
 import type { BoxSettings, Language } from '../../../core/contract/settings.js';
 import type { DoctorReport } from '../../../core/contract/doctor.js';
+import type { MediaScope } from '../../../core/contract/media-scope.js';
 import { box, checkHealth } from '../api/box.js';
 import { authoriseScreen, mediaToken, revokeScreen } from '../api/media.js';
 import { enrolWithHub, exportAudit, getSettings, lock, runDoctor, saveSettings, sessionToken } from '../api/settings.js';
 import { PinPad } from '../components/PinPad.js';
+import { ScreenTokens } from '../components/ScreenTokens.js';
 import { errorWords } from '../errors.js';
 import { language, setLanguage, t } from '../i18n.js';
 import { button, formatBytes, note, section } from '../ui.js';
@@ -39,6 +41,11 @@ export const Settings = defineComponent({
       } catch (e) {
         message.value = { text: errorWords(e), kind: 'warn' };
       }
+    };
+
+    const authorise = (scope: MediaScope) => {
+      void authoriseScreen(`screen ${new Date().toISOString().slice(0, 10)}`, scope)
+        .catch((e: unknown) => { message.value = { text: errorWords(e), kind: 'warn' }; });
     };
 
     const doEnrol = async () => {
@@ -98,9 +105,13 @@ export const Settings = defineComponent({
             note(mediaToken.value ? t('settings.screenOn') : t('settings.screenOff'), mediaToken.value ? 'info' : 'warn', 'screen-state'),
             mediaToken.value
               ? button(t('settings.screenRevoke'), () => void revokeScreen(), { testid: 'screen-revoke' })
-              : button(t('settings.screenAuthorise'), () => void authoriseScreen(`screen ${new Date().toISOString().slice(0, 10)}`)
-                .catch((e: unknown) => { message.value = { text: errorWords(e), kind: 'warn' }; }), { kind: 'primary', testid: 'screen-authorise' }),
+              : h('div', { class: 'row' }, [
+                // What this screen is for follows the box: the hub's is the teacher's console, a teaching point's its classroom.
+                button(t('settings.screenAuthorise'), () => authorise(hb?.role === 'hub' ? 'console' : 'classroom'), { kind: 'primary', testid: 'screen-authorise' }),
+                button(t('settings.screenAuthoriseView'), () => authorise('view'), { testid: 'screen-authorise-view' }),
+              ]),
           ]),
+          section(t('settings.tokens'), [h(ScreenTokens)]),
           section(t('settings.network'), [
             h('dl', [h('dt', t('settings.address')), h('dd', location.origin)]),
           ]),
