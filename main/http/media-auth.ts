@@ -6,6 +6,7 @@ import { requirePeer } from './auth-hooks.js';
 import type { MediaServices } from '../wiring/media.js';
 import type { MediaScope } from '../../core/contract/media-scope.js';
 import { checkLocalAccess } from './media-scope.js';
+import { bearer } from '../../core/bearer.js';
 
 /** Who is calling a media or lesson route: a local client with a scoped media token, or another box. */
 export type MediaCaller = { kind: 'local'; tokenId: string; scope: MediaScope } | { kind: 'box'; boxId: string };
@@ -18,11 +19,6 @@ declare module 'fastify' {
 
 // Only from the header: a long-lived token never rides in a URL (where a browser cannot send a header,
 // it uses a short-lived ticket instead: media-scope.ts).
-function bearer(req: FastifyRequest): string | undefined {
-  const h = req.headers.authorization;
-  return typeof h === 'string' ? /^Bearer\s+(\S+)$/i.exec(h)?.[1] : undefined;
-}
-
 export function mediaOf(ctx: BoxContext): MediaServices {
   if (!ctx.media) throw new BoxError('E_WRONG_ROLE', 'This box does not run live lessons (it is not a hub or teaching point).');
   return ctx.media;
@@ -35,7 +31,7 @@ export function mediaOf(ctx: BoxContext): MediaServices {
 export function requireMediaCaller(ctx: BoxContext) {
   const peer = requirePeer(ctx);
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const token = bearer(req);
+    const token = bearer(req.headers.authorization);
     if (token?.startsWith('mt_')) {
       const info = mediaOf(ctx).tokens.check(token);
       if (!info) {

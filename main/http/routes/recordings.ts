@@ -8,23 +8,19 @@ import { requireMediaCaller } from '../media-auth.js';
 import { ticketOr } from '../media-scope.js';
 import { sendFileWithRange } from '../range-file.js';
 import type { RecordingsApi } from '../../../recordings/api.js';
+import { bearer } from '../../../core/bearer.js';
 
 const idParam = z.strictObject({ id: z.string().regex(/^[A-Za-z0-9_.-]{1,200}$/, 'a recording id') });
 const infohashParam = z.strictObject({ infohash: z.string().regex(/^[0-9a-f]{40}$/, 'a 40-character hex infohash') });
 
 // The header only: neither a PIN session nor a media token is ever taken from a URL.
-function bearer(req: FastifyRequest): string | undefined {
-  const h = req.headers.authorization;
-  return typeof h === 'string' ? /^Bearer\s+(\S+)$/i.exec(h)?.[1] : undefined;
-}
-
 /** Recordings on this box (core/contract/recording.ts), plus the hub's side of the catch-up. */
 export async function recordingRoutes(app: FastifyInstance, ctx: BoxContext, rec: RecordingsApi): Promise<void> {
   const mediaCaller = requireMediaCaller(ctx);
   // The kiosk (media token) or a PIN session, as for lessons; a <video> element, which cannot send a
   // header, plays the media with a short-lived ticket for that one path (POST /api/media-tickets).
   const caller = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const actor = ctx.pin.checkSession(bearer(req));
+    const actor = ctx.pin.checkSession(bearer(req.headers.authorization));
     if (actor) {
       req.actor = actor;
       return;
