@@ -32,7 +32,8 @@ export interface RecorderScheduleOptions {
 
 export interface RecorderSchedule {
   store: RecordingStore;
-  recorders: ReadonlyMap<string, RoomRecorder>;
+  /** The rooms being recorded now (a recorder that stopped on a warning, e.g. disk full, included). */
+  active(): Array<{ lessonId: string; room: string; recorder: RoomRecorder }>;
   enabled(): boolean;
   /** Called after a room's recording was joined at the end of its lesson. */
   onJoined(listener: (lessonId: string, room: string) => void): void;
@@ -121,7 +122,8 @@ export function createRecorderSchedule(o: RecorderScheduleOptions): RecorderSche
   const timer = setInterval(() => void tick(), o.tickMs ?? 1000);
   void tick();
   return {
-    store, recorders, tick, enabled,
+    store, tick, enabled,
+    active: () => [...recorders].map(([k, recorder]) => ({ lessonId: k.slice(0, k.indexOf('\n')), room: recorder.roomName, recorder })),
     onJoined: (f) => { joinedListeners.push(f); },
     async close() {
       closed = true;

@@ -59,7 +59,7 @@ export function createRecordingsCatalogue(o: {
     const l = lessonOf(row.lessonId);
     const segs = store.segments(row.lessonId, row.room);
     const id = recordingId('own', row.lessonId, row.room);
-    const active = o.recorder.recorders.has(`${row.lessonId}\n${row.room}`);
+    const active = o.recorder.active().some((a) => a.lessonId === row.lessonId && a.room === row.room);
     let state: RecordingState;
     if (row.state === 'joined') state = 'complete';
     else if (row.state === 'stopped') state = 'stopped';
@@ -159,10 +159,9 @@ export function createRecordingsCatalogue(o: {
       return events.sort((a, b) => a.at - b.at || a.id - b.id);
     },
     status() {
-      const active = [...o.recorder.recorders.entries()].filter(([, r]) => !r.warning).map(([key, r]) => {
-        const lessonId = key.split('\n')[0]!;
-        const row = store.get(lessonId, r.roomName);
-        return { lessonId, room: r.roomName, since: new Date(row?.startedAt ?? 0).toISOString(), segments: store.segments(lessonId, r.roomName).length };
+      const active = o.recorder.active().filter((a) => !a.recorder.warning).map(({ lessonId, room }) => {
+        const row = store.get(lessonId, room);
+        return { lessonId, room, since: new Date(row?.startedAt ?? 0).toISOString(), segments: store.segments(lessonId, room).length };
       });
       const full = store.byState('stopped').find((r) => r.warning?.startsWith('E_DISK_FULL') && !over(lessonOf(r.lessonId)));
       return {
