@@ -163,8 +163,14 @@ describe('recording catch-up on a teaching point', () => {
     expect(Math.abs(probe.durationS - hubProbe.durationS)).toBeLessThan(0.5);
     expect(master.bytes).toBeGreaterThan(0);
 
-    // Range for the kiosk's seeking, through the contract's media route.
-    const ranged = await fetch(`${tp.box.url}${master.mediaUrl!}?token=${token}`, { headers: { range: 'bytes=100-199' } });
+    // Range for the kiosk's seeking, through the contract's media route, as a <video> asks for it: with a
+    // short-lived ticket for this one path (a screen's token never rides in a URL).
+    const minted = await fetch(`${tp.box.url}/api/media-tickets`, {
+      method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ path: master.mediaUrl! }),
+    });
+    expect(minted.status).toBe(201);
+    const { ticket } = (await minted.json()) as { ticket: string };
+    const ranged = await fetch(`${tp.box.url}${master.mediaUrl!}?ticket=${encodeURIComponent(ticket)}`, { headers: { range: 'bytes=100-199' } });
     expect(ranged.status).toBe(206);
     expect((await ranged.arrayBuffer()).byteLength).toBe(100);
 
