@@ -64,7 +64,8 @@ export async function verifyItemFiles(itemDir: string, item: CatalogItem): Promi
   return l.count === item.fileCount && l.size === item.size && l.sha256 === item.sha256;
 }
 
-function lexists(path: string): boolean {
+/** Whether anything (a link too) stands at the path, without following it. */
+export function lexists(path: string): boolean {
   try {
     lstatSync(path);
     return true;

@@ -1,11 +1,11 @@
-import { existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { BoxError, isBoxError } from '../core/errors.js';
 import { writeFileAtomic, fsyncDir } from '../core/atomic-file.js';
 import type { SyncEngine } from './engine.js';
 import { storeLayout } from './store-layout.js';
 import { torrentInfo, torrentOfFiles } from './torrent-files.js';
-import { folderFiles, folderListing, syncItemFiles, verifyItemFiles } from './item-files.js';
+import { folderFiles, folderListing, lexists, syncItemFiles, verifyItemFiles } from './item-files.js';
 import { copyPlainFile, plainFileSize } from './plain-files.js';
 import type { CatalogItem } from './manifest.js';
 
@@ -105,15 +105,6 @@ export async function importBundle(engine: SyncEngine, fromDir: string): Promise
     }
   }
   return { manifestVersion: version, results };
-}
-
-function lexists(path: string): boolean {
-  try {
-    lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Copies exactly the listed plain files of an item (never a link: each is opened without following one). */
