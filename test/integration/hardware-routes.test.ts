@@ -134,6 +134,24 @@ describe('PTZ presets', () => {
     expect(audit).toEqual(['error', 'error', 'ok']);
   });
 
+  it('the hub never records (and so never calls) a PTZ address that is not the teaching point itself', async () => {
+    const tpBox = school.tp.box;
+    const hubBox = school.hub.box;
+    const before = (await call(hubBox.url, 'GET', '/api/hub/teaching-points/ptz', undefined, hubPin)).json.teachingPoints;
+    const announce = async (url: string) => call(hubBox.url, 'POST', '/api/peer/hardware/announce', { url, ptzRoles: ['class'] },
+      await issueBoxToken(tpBox.identity, { audience: hubBox.identity.boxId, ttlSeconds: 60, clock: systemClock }));
+    // Another host on the hub's network (a router, a cloud metadata service), by address and by a name that resolves elsewhere.
+    for (const url of ['http://169.254.169.254', 'http://10.0.0.1:8080', 'http://[fd00::1]:80', 'http://127.0.0.2.nip.invalid:80']) {
+      const r = await announce(url);
+      expect(r.status, url).toBe(403);
+      expect(r.json).toMatchObject({ code: 'E_FORBIDDEN', details: { reason: 'address-mismatch' } });
+    }
+    expect((await call(hubBox.url, 'GET', '/api/hub/teaching-points/ptz', undefined, hubPin)).json.teachingPoints).toEqual(before);
+    expect(hubBox.context.audit.list(10, 'hardware.announce.refused').length).toBeGreaterThan(0);
+    // Its own address (loopback here, which the hub replaces with the address the call came from) still works.
+    expect((await announce(tpBox.url)).status).toBe(204);
+  });
+
   it('only the teaching point\'s own hub may move its cameras', async () => {
     // A stranger box with a valid-looking token is unknown to the teaching point.
     const stranger = { ...generateKeyPair(), boxId: 'box-0000000000000000' };

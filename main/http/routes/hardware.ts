@@ -8,6 +8,8 @@ import { requirePeer, requireSession } from '../auth-hooks.js';
 import { presetRequestSchema } from '../../../hardware/request-schemas.js';
 import type { BoxHardware } from '../../wiring/hardware-peer.js';
 import { relayPresetOverLesson } from '../../wiring/ptz-relay.js';
+import { isIP } from 'node:net';
+import { lookup } from 'node:dns/promises';
 
 const boxParam = z.strictObject({ boxId: z.string().regex(/^box-[0-9a-f]{16}$/, 'a box id like box-0123456789abcdef') });
 const storeBody = presetRequestSchema;
@@ -27,6 +29,20 @@ export function reachableUrl(announced: string, sourceIp: string): string {
   const ip = sourceIp.replace(/^::ffff:/, '');
   if (loopback.test(u.hostname) && !loopback.test(ip)) u.hostname = ip.includes(':') ? `[${ip}]` : ip;
   return u.toString().replace(/\/$/, '');
+}
+
+const bare = (ip: string) => ip.replace(/^::ffff:/, '').replace(/^\[|\]$/g, '').toLowerCase();
+
+/** Whether the URL's host is (or resolves to) the address the request came from. */
+async function hostIsCaller(url: string, sourceIp: string): Promise<boolean> {
+  const host = bare(new URL(url).hostname);
+  const from = bare(sourceIp);
+  if (isIP(host)) return host === from;
+  try {
+    return (await lookup(host, { all: true })).some((a) => bare(a.address) === from);
+  } catch {
+    return false;
+  }
 }
 
 /** Device roles, PTZ presets and hardware health; the hub side relays presets to its teaching points. */
@@ -77,7 +93,14 @@ export async function hardwareRoutes(app: FastifyInstance, ctx: BoxContext, hw: 
     app.post('/api/peer/hardware/announce', { preHandler: peer }, async (req, reply) => {
       const b = parseOrThrow(announceBody, req.body, 'The hardware announcement');
       if (!ctx.peers.find(req.actor ?? '')) throw new BoxError('E_FORBIDDEN', 'Only an enrolled teaching point announces itself.');
-      hw.recordEndpoint(req.actor!, reachableUrl(b.url, req.ip), b.ptzRoles);
+      const url = reachableUrl(b.url, req.ip);
+      // The hub later calls this URL with its own box token: it must be the teaching point itself, never a
+      // host of the attacker's choosing on the hub's network (a camera, a router, a metadata service).
+      if (!(await hostIsCaller(url, req.ip))) {
+        ctx.audit.appendCoalesced(`hardware.announce.refused\n${req.actor}`, { actor: req.actor!, action: 'hardware.announce.refused', target: url.slice(0, 200), outcome: 'refused', details: { ip: req.ip } });
+        throw new BoxError('E_FORBIDDEN', 'The announced address is not the address this teaching point calls from.', { reason: 'address-mismatch' });
+      }
+      hw.recordEndpoint(req.actor!, url, b.ptzRoles);
       return reply.code(204).send();
     });
 
