@@ -78,8 +78,13 @@ export class HardwareSettingsStore {
         delete ptzNext[role];
         continue;
       }
-      // "***" is what GET shows: sending it back keeps the stored password.
-      const password = v.password === '***' ? cur.ptz[role]?.password : v.password;
+      // "***" is what GET shows: sending it back keeps the stored password — but only for the same camera:
+      // a PIN holder must not send the stored password to a host of their choosing (e.g. their own laptop).
+      const was = cur.ptz[role];
+      if (v.password === '***' && was?.password && (was.host !== v.host || was.port !== v.port || was.protocol !== v.protocol)) {
+        throw new BoxError('E_VALIDATION', `The ${role} camera's address changed: enter its password again.`, { field: `${role}.password`, reason: 'password-for-new-address' });
+      }
+      const password = v.password === '***' ? was?.password : v.password;
       ptzNext[role] = { ...v, ...(password ? { password } : {}) };
       if (!password) delete ptzNext[role]!.password;
     }

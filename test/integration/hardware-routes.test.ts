@@ -99,6 +99,19 @@ describe('PTZ presets', () => {
     onvifCam.user = undefined;
   });
 
+  it('does not send the stored camera password to a new address: changing the host asks for the password again', async () => {
+    const tp = school.tp.box.url;
+    const shown = (await call(tp, 'GET', '/api/hardware/ptz', undefined, tpPin)).json.teacher as { host: string; password?: string };
+    expect(shown.password).toBe('***');
+    const moved = await call(tp, 'PUT', '/api/hardware/ptz', { teacher: { ...shown, host: '192.0.2.66' } }, tpPin);
+    expect(moved.status).toBe(400);
+    expect(moved.json).toMatchObject({ code: 'E_VALIDATION', details: { reason: 'password-for-new-address' } });
+    expect(((await call(tp, 'GET', '/api/hardware/ptz', undefined, tpPin)).json.teacher as { host: string }).host).toBe(shown.host);
+    // Typed again, the change is taken; then put back.
+    expect((await call(tp, 'PUT', '/api/hardware/ptz', { teacher: { ...shown, host: '192.0.2.66', password: 'secret' } }, tpPin)).status).toBe(200);
+    expect((await call(tp, 'PUT', '/api/hardware/ptz', { teacher: { ...shown, password: 'secret' } }, tpPin)).status).toBe(200);
+  });
+
   it('a raised hand turns the class camera to the whole class', async () => {
     visca.position = { pan: 0, tilt: 0, zoom: 0 };
     const r = await school.tp.box.context.hardware!.onHandRaise();
