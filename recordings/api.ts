@@ -50,7 +50,9 @@ export function createRecordingsApi(o: {
   lessons: LessonStore; control: ControlHub; recorder: RecorderSchedule;
   /** Teaching point: the peer client for every call to its hub. */
   hub: PeerClient | undefined;
-  catchupIntervalMs?: number;
+  catchupIntervalMs?: number | undefined;
+  /** Hub: bytes one teaching point may have on their way up at once. */
+  uploadQuotaBytes?: number | undefined;
   /** Teaching point: the sync bandwidth settings and link state the upload to the hub obeys. */
   linkPolicy?: () => LinkPolicyInputs;
   /** Teaching point: the box's one link share, so recordings and resource sync together keep to the plan. */
@@ -70,7 +72,7 @@ export function createRecordingsApi(o: {
   const catchup = createRecordingsCatchup({
     clock: o.lessonClock, log, dir, identity: o.identity, lessons: o.lessons, recorder: o.recorder, peer, selfUrl: () => selfUrl, trackers, ...(hub ? { hub } : {}),
   });
-  const intake = p.role === 'hub' ? createRecordingsIntake({ log, dir, lessons: o.lessons, peer, trackers }) : undefined;
+  const intake = p.role === 'hub' ? createRecordingsIntake({ log, dir, lessons: o.lessons, peer, trackers, ...(o.uploadQuotaBytes !== undefined ? { quotaBytes: o.uploadQuotaBytes } : {}) }) : undefined;
   const upload = hub ? createRecordingsUpload({
     log, dir, identity: o.identity, hub: hub.client, lessonClock: o.lessonClock, lessons: o.lessons, recorder: o.recorder, peer,
     ...(o.linkPolicy ? { linkPolicy: o.linkPolicy } : {}),

@@ -20,6 +20,7 @@ const REASONS: Record<string, string> = {
   'outside-window': '不在设置的同步时段 / outside the sync hours set in settings',
   E_HUB_UNREACHABLE: '连不上中心校，稍后自动重试 / cannot reach the hub, will try again',
   E_DISK_FULL: '磁盘空间不足 / the disk is full',
+  E_RECORDING_QUOTA: '中心校暂不接收更多录像，已传的收完后继续 / the hub takes no more for now: the rest follows once what is on its way has arrived',
   E_ITEM_CORRUPT: '收到的文件校验不符，正在重新下载 / the file received did not match its checksum: fetching it again',
   E_MANIFEST_TAMPERED: '录像清单与文件不符 / the recording list does not match the file',
   E_FORBIDDEN: '对方拒收 / the other box refused it',

@@ -45,6 +45,8 @@ export function createRecordingsIntake(o: {
   trackers: () => string[];
   /** Free space kept after taking a teaching point's recording (bytes). */
   reserveBytes?: number;
+  /** Bytes one teaching point may have on their way up at once (offered, not yet received). */
+  quotaBytes?: number;
 }): RecordingsIntake {
   const log = o.log.child({ part: 'intake' });
   let incoming: Incoming[] = [];
@@ -58,12 +60,16 @@ export function createRecordingsIntake(o: {
     const refused: OfferReply['refused'] = [];
     const byIh = new Map(incoming.map((i) => [i.file.infohash, i]));
     let changed = false;
-    // A new file is taken only while the hub keeps its reserve free afterwards (recording comes first).
+    // A new file is taken only while the hub keeps its reserve free afterwards (recording comes first),
+    // counting what it already agreed to take and has not received yet; and no teaching point may have
+    // more than its quota on the way at once, so one box cannot claim the hub's disk for itself.
+    const pending = (i: Incoming) => (o.peer.heldPath(i.file) === undefined ? i.file.bytes : 0);
     let room = Infinity;
     try {
       const fs = await statfs(o.dir);
-      room = fs.bavail * fs.bsize - (o.reserveBytes ?? 500 * 1024 * 1024);
+      room = fs.bavail * fs.bsize - (o.reserveBytes ?? 500 * 1024 * 1024) - incoming.reduce((a, i) => a + pending(i), 0);
     } catch { /* unknown: try */ }
+    let quota = (o.quotaBytes ?? 4 * 1024 ** 3) - incoming.filter((i) => i.fromBoxId === from.boxId).reduce((a, i) => a + pending(i), 0);
     for (const f of list.files) {
       const meta = readMeta(f.meta);
       const lesson = meta ? o.lessons.get(meta.lessonId) : undefined;
@@ -85,8 +91,13 @@ export function createRecordingsIntake(o: {
         refused.push({ infohash: f.infohash, code: 'E_DISK_FULL', message: 'The hub has no room for this recording now.' });
         continue;
       }
+      if (!known && f.bytes > quota) {
+        refused.push({ infohash: f.infohash, code: 'E_RECORDING_QUOTA', message: 'This teaching point has as much on its way to the hub as it may; the rest follows once that has arrived.' });
+        continue;
+      }
       if (!known) {
         room -= f.bytes;
+        quota -= f.bytes;
         byIh.set(f.infohash, { fromBoxId: from.boxId, fromName: from.name, file: { ...f, webSeeds: [], trackers: [], peers: [] } });
         changed = true;
         log.info({ from: from.boxId, infohash: f.infohash, bytes: f.bytes, lesson: meta.lessonId }, 'teaching point offers a recording');

@@ -13,7 +13,11 @@ import { registerRecordingMetrics } from '../metrics.js';
 import type { MediaServices } from './media.js';
 
 /** Tests shorten the recorder's rounds and segments and the catch-up interval. */
-export type RecordingsTuning = Partial<Pick<RecorderScheduleOptions, 'tickMs' | 'segmentSeconds' | 'minFreeBytes'>> & { catchupIntervalMs?: number | undefined };
+export type RecordingsTuning = Partial<Pick<RecorderScheduleOptions, 'tickMs' | 'segmentSeconds' | 'minFreeBytes'>> & {
+  catchupIntervalMs?: number | undefined;
+  /** Hub: bytes one teaching point may have on their way up at once (default 4 GiB). */
+  uploadQuotaBytes?: number | undefined;
+};
 
 export interface RecordingsWiring {
   api: RecordingsApi;
@@ -35,14 +39,14 @@ export function wireRecordings(o: {
   tuning?: RecordingsTuning | undefined;
 }): RecordingsWiring {
   const { media } = o;
-  const { catchupIntervalMs, ...scheduleTuning } = o.tuning ?? {};
+  const { catchupIntervalMs, uploadQuotaBytes, ...scheduleTuning } = o.tuning ?? {};
   const schedule = createRecorderSchedule({
     db: o.db, lessonClock: o.lessonClock, log: o.log, dataDir: o.dataDir, room: (name) => media.sfu.room(name), lessons: media.lessons,
     control: media.control, role: o.provisioning.role, selfBoxId: o.identity.boxId, enabled: o.enabled, ...scheduleTuning,
   });
   const api = createRecordingsApi({
     log: o.log, dataDir: o.dataDir, identity: o.identity, provisioning: o.provisioning, lessonClock: o.lessonClock,
-    lessons: media.lessons, control: media.control, recorder: schedule, hub: o.hubPeer, catchupIntervalMs, linkShare: o.linkShare, linkPolicy: o.linkPolicy,
+    lessons: media.lessons, control: media.control, recorder: schedule, hub: o.hubPeer, catchupIntervalMs, uploadQuotaBytes, linkShare: o.linkShare, linkPolicy: o.linkPolicy,
   });
   registerRecordingMetrics(o.registry, { status: () => api.catalogue.status(), transfers: () => api.transfers() });
   return {
