@@ -55,6 +55,24 @@ describe('box-to-box authentication and the settings PIN', () => {
     expect(audited.length).toBeGreaterThan(0);
   });
 
+  it('audits a run of guessed enrolment codes from one address as one row with a count, not one row each', async () => {
+    const guesser = generateKeyPair();
+    const url = new URL(hubUrl);
+    const refusedRows = () => pair.hub.box.context.audit.list(1000, 'enrolment.request').filter((e) => e.outcome === 'refused' && (e.details as { ip?: string }).ip === '127.0.0.9').length;
+    // From 127.0.0.9 (Linux routes all of 127/8 to lo): a LAN device of its own.
+    const guess = (code: string) => new Promise<number>((resolve, reject) => {
+      const body = JSON.stringify({ code, boxId: `box-${keyId(guesser.publicKey)}`, publicKey: guesser.publicKey, hubBoxId: pair.hub.box.identity.boxId, at: Date.now(), name: '猜码', schoolId: 'x', role: 'teaching-point', proof: 'AAAA' });
+      const req = httpRequest({ host: url.hostname, port: url.port, path: '/api/enrol', method: 'POST', localAddress: '127.0.0.9', headers: { 'content-type': 'application/json' } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    for (let i = 0; i < 15; i++) expect(await guess(`GUES-${1000 + i}`)).toBe(403);
+    expect(refusedRows()).toBe(1);
+  });
+
   it('answers 401 to a call with no token, and audits it', async () => {
     const r = await callHubTime(hubUrl);
     expect(r.status).toBe(401);
