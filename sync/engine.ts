@@ -20,6 +20,8 @@ import { peerOffers, webSeedDecision } from './web-seed-policy.js';
 import { readBody } from './http-body.js';
 import { torrentActivity, type LinkShare, type LinkShareMember } from './link-share.js';
 
+const MAX_TORRENT_BYTES = 16 * 1024 * 1024;
+
 export type BandwidthSettings = Omit<BandwidthInputs, 'linkKbps' | 'lessonActive' | 'minuteOfDay'> & { lanDiscovery: boolean };
 
 /** Item ids some other part of the box needs soon (the courseware of upcoming lessons). */
@@ -414,7 +416,8 @@ export class SyncEngine {
       try {
         const res = await fetch(`${src}/catalog/torrents/${item.infohash}.torrent`, { signal: this.signal(10_000) });
         if (!res.ok) continue;
-        const raw = new Uint8Array(await res.arrayBuffer());
+        // Capped like every answer from another box: 64 GiB in 256 KiB pieces is a 5 MiB torrent, plus a folder's listing.
+        const raw = new Uint8Array(await readBody(res, MAX_TORRENT_BYTES, `The torrent ${item.infohash} from ${src}`));
         // The infohash is in the signed manifest: a torrent that does not hash to it is refused.
         if ((await torrentInfo(raw)).infoHash !== item.infohash) continue;
         const clean = Buffer.from(await retargetTorrent(raw, [], []));
